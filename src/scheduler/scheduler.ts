@@ -1,0 +1,529 @@
+/**
+ * The scheduler: one FIFO lane per task type, same type serial, different types concurrent.
+ *
+ * Lane invariant: at most one `running` task per type across every process sharing the
+ * database. The store enforces it (partial unique index + conditional claim); this module never
+ * relies on in-memory state for it — `runs` only tracks which executors this process is driving.
+ *
+ * Flow: create → commit → wake(type). The pump batches every queued finish together with a
+ * claim attempt for each dirty lane into one transaction (`finishAndClaim`), so a finishing task
+ * hands its lane to the next one in the same commit and every idle lane starts at once; no
+ * polling is involved. A slow safety poll recovers orphaned rows (expired leases) and re-wakes
+ * all lanes in case a signal from another process was missed.
+ */
+import { rm } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
+import type { Logger } from 'pino';
+import {
+  ErrorCode,
+  TailorError,
+  illegalTransition,
+  taskNotFound,
+} from '../domain/errors.js';
+import {
+  ACTION_FROM,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_PRIORITY,
+  TERMINAL_STATUSES,
+  isTaskId,
+  isTerminal,
+  type JsonObject,
+  type Task,
+  type TaskLog,
+  type TerminalStatus,
+} from '../domain/task.js';
+import type { ClaimedTask, Finish, ListQuery, Owner, Release, Store } from '../store/store.js';
+import type { TaskEvents } from './events.js';
+import type { HttpClient } from './executor.js';
+import type { ExecutorRegistry } from './registry.js';
+import { Run, type RunOutcome } from './run.js';
+
+export interface SchedulerOptions {
+  store: Store;
+  registry: ExecutorRegistry;
+  events: TaskEvents;
+  logger: Logger;
+  owner: Owner;
+  http: HttpClient;
+  dataDir: string;
+  /** A running task whose lease is not renewed for this long is recovered by any process. */
+  leaseMs?: number;
+  heartbeatMs?: number;
+  /** Safety net only: lanes start on signals, not on this poll. */
+  pollMs?: number;
+  /** How long an aborted executor may take to return before its task is finished without it. */
+  graceMs?: number;
+  progressIntervalMs?: number;
+  logFlushMs?: number;
+}
+
+export interface CreateTaskInput {
+  type: string;
+  config: unknown;
+  priority?: number | undefined;
+  max_attempts?: number | undefined;
+}
+
+export const LIMITS = {
+  maxAttempts: 10,
+  priority: 1_000_000,
+} as const;
+
+/** A final write of a run, applied in the next batch; `done` fires once it is committed. */
+type Write =
+  | { kind: 'finish'; finish: Finish; done: () => void }
+  | { kind: 'release'; release: Release; done: () => void };
+
+export class Scheduler {
+  readonly owner: Owner;
+  private readonly store: Store;
+  private readonly registry: ExecutorRegistry;
+  private readonly events: TaskEvents;
+  private readonly logger: Logger;
+  private readonly http: HttpClient;
+  private readonly outputsRoot: string;
+  private readonly leaseMs: number;
+  private readonly heartbeatMs: number;
+  private readonly pollMs: number;
+  private readonly graceMs: number;
+  private readonly progressIntervalMs: number;
+  private readonly logFlushMs: number;
+
+  /** Executors this process is driving, by task id. Never consulted for the lane invariant. */
+  private readonly runs = new Map<string, Run>();
+  private readonly dirtyLanes = new Set<string>();
+  private writes: Write[] = [];
+  private pumping = false;
+  private pumpScheduled = false;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private failures = 0;
+  private timers: NodeJS.Timeout[] = [];
+  private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+
+  constructor(options: SchedulerOptions) {
+    this.store = options.store;
+    this.registry = options.registry;
+    this.events = options.events;
+    this.logger = options.logger;
+    this.owner = options.owner;
+    this.http = options.http;
+    this.outputsRoot = resolve(options.dataDir, 'outputs');
+    this.leaseMs = options.leaseMs ?? 30_000;
+    this.heartbeatMs = options.heartbeatMs ?? Math.max(50, Math.floor(this.leaseMs / 3));
+    this.pollMs = options.pollMs ?? 5_000;
+    this.graceMs = options.graceMs ?? 10_000;
+    this.progressIntervalMs = options.progressIntervalMs ?? 250;
+    this.logFlushMs = options.logFlushMs ?? 50;
+  }
+
+  get running(): boolean {
+    return this.state === 'running';
+  }
+
+  /** Recover what an earlier instance of this node left running, then open every lane. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error('scheduler already started');
+    this.state = 'running';
+    await this.recoverOrphans();
+    this.timers.push(setInterval(() => void this.heartbeat(), this.heartbeatMs));
+    this.timers.push(
+      setInterval(() => {
+        void this.recoverOrphans().finally(() => this.wake());
+      }, this.pollMs),
+    );
+    this.wake();
+  }
+
+  /** Stop claiming, abort every local run so it is requeued, and wait for the writes to land. */
+  async shutdown(): Promise<void> {
+    if (this.state !== 'running') return;
+    this.state = 'stopping';
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    const runs = [...this.runs.values()];
+    for (const run of runs) run.stop({ kind: 'shutdown' });
+    await Promise.all(runs.map((run) => run.done));
+    await this.drain();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.state = 'stopped';
+  }
+
+  // ---- user actions ----------------------------------------------------------------------
+
+  async create(input: CreateTaskInput): Promise<Task> {
+    this.assertAccepting();
+    const priority = input.priority ?? DEFAULT_PRIORITY;
+    const maxAttempts = input.max_attempts ?? DEFAULT_MAX_ATTEMPTS;
+    if (!Number.isInteger(priority) || Math.abs(priority) > LIMITS.priority) {
+      throw new TailorError(ErrorCode.VALIDATION, `/priority must be an integer within ±${LIMITS.priority}`);
+    }
+    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > LIMITS.maxAttempts) {
+      throw new TailorError(ErrorCode.VALIDATION, `/max_attempts must be an integer from 1 to ${LIMITS.maxAttempts}`);
+    }
+    const config = this.registry.validate(input.type, input.config);
+    await this.registry.get(input.type)?.precheck?.(config, { http: this.http, dataDir: this.outputsRoot });
+    const task = await this.store.createTask({ type: input.type, config, priority, max_attempts: maxAttempts });
+    const ahead = [...this.runs.values()].find((run) => run.type === task.type);
+    this.logger.info({ task_id: task.id, type: task.type, priority }, 'task created');
+    if (ahead) {
+      this.logger.info({ task_id: task.id, type: task.type, running: ahead.id }, 'task queued behind a running task of the same type');
+    }
+    this.events.publish({ kind: 'created', task });
+    this.wake(task.type);
+    return task;
+  }
+
+  /** running → cancelled, after the executor returned or its grace period ran out. */
+  async stop(id: string, reason = 'stopped by user'): Promise<Task> {
+    const task = await this.mustGet(id);
+    if (task.status !== 'running') throw illegalTransition('stop', id, task.status, ACTION_FROM.stop);
+    const marked = await this.store.requestCancel(id);
+    if (!marked) {
+      const now = await this.mustGet(id);
+      throw illegalTransition('stop', id, now.status, ACTION_FROM.stop);
+    }
+    this.logger.info({ task_id: id, type: task.type, reason }, 'stop requested');
+    const run = this.runs.get(id);
+    if (run) {
+      run.stop({ kind: 'cancel', message: reason });
+      await run.done;
+    } else {
+      // Another process runs it: it sees the durable request on its next heartbeat (or sooner
+      // through a cluster signal). Wait for the outcome rather than guess it.
+      await this.waitForTerminal(id, this.graceMs + this.leaseMs + this.heartbeatMs);
+    }
+    return this.mustGet(id);
+  }
+
+  /** pending → cancelled at once (it leaves its lane in the same statement); running → as stop. */
+  async cancel(id: string): Promise<Task> {
+    const cancelled = await this.store.cancelPending(id, 'cancelled before it started');
+    if (cancelled) {
+      this.logger.info({ task_id: id, type: cancelled.type }, 'pending task cancelled');
+      this.events.publish({ kind: 'status', task: cancelled });
+      return cancelled;
+    }
+    const task = await this.mustGet(id);
+    if (task.status === 'running') return this.stop(id, 'cancelled by user');
+    throw illegalTransition('cancel', id, task.status, ACTION_FROM.cancel);
+  }
+
+  /** terminal → pending (a new attempt at the tail of its lane); pending is a no-op. */
+  async rerun(id: string): Promise<Task> {
+    this.assertAccepting();
+    const task = await this.store.rerun(id);
+    if (task) {
+      this.logger.info({ task_id: id, type: task.type }, 'task requeued by user');
+      this.events.publish({ kind: 'status', task });
+      this.wake(task.type);
+      return task;
+    }
+    const current = await this.mustGet(id);
+    if (current.status === 'pending') return current;
+    throw illegalTransition('start', id, current.status, [...ACTION_FROM.rerun, 'pending']);
+  }
+
+  /** Delete any task; a running one is stopped first. Output files only when asked. */
+  async remove(id: string, options: { deleteFiles?: boolean } = {}): Promise<void> {
+    for (;;) {
+      const type = (await this.mustGet(id)).type;
+      const outcome = await this.store.deleteTask(id);
+      if (outcome === 'missing') throw taskNotFound(id);
+      if (outcome === 'deleted') {
+        this.logger.info({ task_id: id, type }, 'task deleted');
+        this.events.publish({ kind: 'deleted', taskId: id, type });
+        if (options.deleteFiles) await this.deleteOutputs(id);
+        return;
+      }
+      await this.stop(id, 'deleted by user').catch((error: unknown) => {
+        // It finished between the two reads: the next loop deletes the terminal row.
+        if (!(error instanceof TailorError && error.code === ErrorCode.ILLEGAL_TRANSITION)) throw error;
+      });
+    }
+  }
+
+  /** Delete terminal tasks only; pending and running tasks are never touched (seed defect 9). */
+  async cleanup(kind: TerminalStatus | 'all', options: { deleteFiles?: boolean } = {}): Promise<string[]> {
+    const statuses: readonly TerminalStatus[] = kind === 'all' ? TERMINAL_STATUSES : [kind];
+    const removed = await this.store.cleanup(statuses);
+    this.logger.info({ cleanup_type: kind, count: removed.length }, 'tasks cleaned up');
+    for (const { id, type } of removed) this.events.publish({ kind: 'deleted', taskId: id, type });
+    if (options.deleteFiles) for (const { id } of removed) await this.deleteOutputs(id);
+    return removed.map(({ id }) => id);
+  }
+
+  async get(id: string): Promise<Task | null> {
+    return this.store.getTask(id);
+  }
+
+  async list(query: ListQuery): Promise<{ tasks: Task[]; total: number }> {
+    return this.store.listTasks(query);
+  }
+
+  async logs(id: string, afterSeq: number, limit: number): Promise<TaskLog[]> {
+    await this.mustGet(id);
+    return this.store.listLogs(id, afterSeq, limit);
+  }
+
+  outputDirOf(id: string): string {
+    return join(this.outputsRoot, id);
+  }
+
+  /** Types this process claims and types it can validate. */
+  describeTypes(): { type: string; runnable: boolean; description: string }[] {
+    const runnable = new Set(this.registry.runnableTypes());
+    return this.registry.types().map((type) => ({
+      type,
+      runnable: runnable.has(type),
+      description: this.registry.get(type)?.description ?? '',
+    }));
+  }
+
+  // ---- lanes -----------------------------------------------------------------------------
+
+  /** Ask the pump to try the head of `type`'s lane (or of every lane). Cheap and idempotent. */
+  wake(type?: string): void {
+    if (this.state !== 'running') return;
+    for (const lane of type === undefined ? this.registry.runnableTypes() : [type]) {
+      this.dirtyLanes.add(lane);
+    }
+    this.schedulePump();
+  }
+
+  /** Abort a local run on a signal from another process (cluster cancel, lost lease). */
+  abortLocal(id: string, reason: 'cancel' | 'lease-lost'): void {
+    const run = this.runs.get(id);
+    if (!run) return;
+    run.stop(reason === 'cancel' ? { kind: 'cancel', message: 'cancelled by user' } : { kind: 'lease-lost' });
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.pumping || this.retryTimer) return;
+    this.pumpScheduled = true;
+    // setImmediate rather than a microtask: a burst of creates in one tick lands in one batch.
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      void this.pump();
+    });
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.writes.length > 0 || (this.dirtyLanes.size > 0 && this.state === 'running')) {
+        const writes = this.writes;
+        this.writes = [];
+        const lanes = this.state === 'running' ? this.idleLocalLanes() : [];
+        this.dirtyLanes.clear();
+        try {
+          await this.commit(writes, lanes);
+          this.failures = 0;
+        } catch (error) {
+          // The database refused (busy, unreachable): keep the writes, try again with backoff.
+          this.writes = [...writes, ...this.writes];
+          for (const lane of lanes) this.dirtyLanes.add(lane);
+          this.failures++;
+          const delay = Math.min(100 * 2 ** this.failures, 5_000);
+          this.logger.error({ err: error, retry_in_ms: delay }, 'scheduler write failed');
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = null;
+            void this.pump();
+          }, delay);
+          return;
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async commit(writes: Write[], lanes: string[]): Promise<void> {
+    const finishes = writes.flatMap((w) => (w.kind === 'finish' ? [w.finish] : []));
+    const releases = writes.flatMap((w) => (w.kind === 'release' ? [w.release] : []));
+    const released = releases.length ? await this.store.release(releases) : [];
+    const { finished, claimed } = await this.store.finishAndClaim({
+      finishes,
+      claim: lanes.length ? { types: lanes, owner: this.owner, leaseMs: this.leaseMs } : undefined,
+    });
+    for (const task of [...released, ...finished]) {
+      this.logger.info(
+        { task_id: task.id, type: task.type, status: task.status, error: task.error_message ?? undefined },
+        task.status === 'pending' ? 'task requeued' : 'task finished',
+      );
+      this.events.publish({ kind: 'status', task });
+    }
+    for (const write of writes) write.done();
+    // A finished or released task frees its lane: try that lane (and any other woken) again.
+    for (const task of [...released, ...finished]) this.dirtyLanes.add(task.type);
+    for (const claim of claimed) this.launch(claim);
+  }
+
+  /** Lanes this process is not currently driving; the database decides the rest. */
+  private idleLocalLanes(): string[] {
+    const busy = new Set<string>();
+    for (const run of this.runs.values()) busy.add(run.type);
+    const runnable = new Set(this.registry.runnableTypes());
+    return [...this.dirtyLanes].filter((lane) => runnable.has(lane) && !busy.has(lane));
+  }
+
+  private launch(claim: ClaimedTask): void {
+    const { task } = claim;
+    const definition = this.registry.get(task.type);
+    const run = new Run(claim, {
+      store: this.store,
+      events: this.events,
+      logger: this.logger,
+      http: this.http,
+      outputsRoot: this.outputsRoot,
+      graceMs: this.graceMs,
+      progressIntervalMs: this.progressIntervalMs,
+      logFlushMs: this.logFlushMs,
+      finalize: (r, outcome) => this.finalize(r, outcome),
+    });
+    this.runs.set(task.id, run);
+    this.logger.info({ task_id: task.id, type: task.type, attempt: task.attempts }, 'task started');
+    this.events.publish({ kind: 'status', task });
+    run.log('info', `started attempt ${task.attempts} of ${task.max_attempts} on ${this.owner.node}`);
+    if (!definition) {
+      run.failBeforeStart(new Error(`no executor for ${task.type} on this node`));
+      return;
+    }
+    let config: JsonObject;
+    try {
+      // Validated at creation; validated again because the schema may have changed since.
+      config = this.registry.validate(task.type, task.config);
+    } catch (error) {
+      run.failBeforeStart(error);
+      return;
+    }
+    run.start(definition, config);
+  }
+
+  private finalize(run: Run, outcome: RunOutcome): Promise<void> {
+    const forget = (): void => {
+      if (this.runs.get(run.id) === run) this.runs.delete(run.id);
+    };
+    if (outcome.kind === 'abandon') {
+      this.logger.warn({ task_id: run.id, type: run.type }, 'lease lost: the task was recovered elsewhere; result dropped');
+      forget();
+      this.wake(run.type);
+      return Promise.resolve();
+    }
+    return new Promise<void>((done) => {
+      const settle = (): void => {
+        forget();
+        done();
+      };
+      if (outcome.kind === 'release') {
+        this.writes.push({
+          kind: 'release',
+          release: { taskId: run.id, token: run.token, message: outcome.message },
+          done: settle,
+        });
+      } else {
+        this.writes.push({
+          kind: 'finish',
+          finish: {
+            taskId: run.id,
+            token: run.token,
+            status: outcome.status,
+            result: outcome.result,
+            errorMessage: outcome.error,
+          },
+          done: settle,
+        });
+      }
+      this.schedulePump();
+    });
+  }
+
+  /** Write everything queued, even while stopping (no new claims are made then). */
+  private async drain(): Promise<void> {
+    while (this.writes.length > 0 || this.pumping) {
+      if (!this.pumping) await this.pump();
+      else await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
+  // ---- leases and recovery ---------------------------------------------------------------
+
+  private async heartbeat(): Promise<void> {
+    if (this.state !== 'running') return;
+    try {
+      const report = await this.store.renewLeases(this.owner, this.leaseMs);
+      const held = new Set(report.held);
+      for (const run of this.runs.values()) {
+        if (!held.has(run.id) && !run.stopping) {
+          this.logger.warn({ task_id: run.id }, 'lease lost; aborting the local executor');
+          run.stop({ kind: 'lease-lost' });
+        }
+      }
+      for (const id of report.cancelRequested) this.abortLocal(id, 'cancel');
+    } catch (error) {
+      this.logger.error({ err: error }, 'lease renewal failed');
+    }
+  }
+
+  private async recoverOrphans(): Promise<void> {
+    try {
+      const { requeued, failed, cancelled } = await this.store.recoverOrphans(this.owner);
+      for (const task of [...requeued, ...failed, ...cancelled]) {
+        this.logger.warn(
+          { task_id: task.id, type: task.type, status: task.status, attempts: task.attempts },
+          'recovered an interrupted task',
+        );
+        this.events.publish({ kind: 'status', task });
+        this.wake(task.type);
+      }
+    } catch (error) {
+      this.logger.error({ err: error }, 'orphan recovery failed');
+    }
+  }
+
+  // ---- helpers ---------------------------------------------------------------------------
+
+  private assertAccepting(): void {
+    if (this.state !== 'running') {
+      throw new TailorError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'the scheduler is not running (starting or shutting down)');
+    }
+  }
+
+  private async mustGet(id: string): Promise<Task> {
+    const task = isTaskId(id) ? await this.store.getTask(id) : null;
+    if (!task) throw taskNotFound(id);
+    return task;
+  }
+
+  private waitForTerminal(id: string, timeoutMs: number): Promise<void> {
+    return new Promise((done) => {
+      let finished = false;
+      const finish = (): void => {
+        if (finished) return;
+        finished = true;
+        unsubscribe();
+        clearInterval(poll);
+        clearTimeout(timer);
+        done();
+      };
+      const unsubscribe = this.events.subscribe((event) => {
+        if (event.kind === 'status' && event.task.id === id && isTerminal(event.task.status)) finish();
+        if (event.kind === 'deleted' && event.taskId === id) finish();
+      });
+      // Events from other processes may not reach this one (two servers on one SQLite file).
+      const poll = setInterval(() => {
+        void this.store.getTask(id).then((task) => {
+          if (!task || isTerminal(task.status)) finish();
+        });
+      }, 250);
+      const timer = setTimeout(finish, timeoutMs);
+    });
+  }
+
+  /** Only the task's own folder under `<data>/outputs`; nothing the task's result names (defect 13). */
+  private async deleteOutputs(id: string): Promise<void> {
+    const dir = resolve(this.outputsRoot, id);
+    if (!isTaskId(id) || !dir.startsWith(this.outputsRoot + sep)) return;
+    await rm(dir, { recursive: true, force: true });
+  }
+}

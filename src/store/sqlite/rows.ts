@@ -1,0 +1,56 @@
+import type { JsonObject, JsonValue, LogLevel, Task, TaskLog, TaskStatus } from '../../domain/task.js';
+
+/** A `tasks` row as SQLite returns it. */
+export interface TaskRow {
+  id: string;
+  type: string;
+  status: TaskStatus;
+  progress: number;
+  message: string;
+  config: string;
+  result: string | null;
+  error_message: string | null;
+  priority: number;
+  attempts: number;
+  max_attempts: number;
+  owner: string | null;
+  claim_token: string | null;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  updated_at: string;
+}
+
+export const TASK_COLUMNS = `id, type, status, progress, message, config, result, error_message, priority,
+  attempts, max_attempts, owner, claim_token, created_at, started_at, completed_at, updated_at`;
+
+export function toTask(row: TaskRow): Task {
+  return {
+    id: row.id,
+    type: row.type,
+    status: row.status,
+    progress: row.progress,
+    message: row.message,
+    config: JSON.parse(row.config) as JsonObject,
+    result: row.result === null ? null : (JSON.parse(row.result) as JsonValue),
+    error_message: row.error_message,
+    priority: row.priority,
+    attempts: row.attempts,
+    max_attempts: row.max_attempts,
+    owner: row.owner,
+    created_at: row.created_at,
+    started_at: row.started_at,
+    completed_at: row.completed_at,
+    updated_at: row.updated_at,
+  };
+}
+
+export interface LogRow {
+  task_id: string;
+  seq: number;
+  time: string;
+  level: LogLevel;
+  message: string;
+}
+
+export const toLog = (row: LogRow): TaskLog => ({ ...row });

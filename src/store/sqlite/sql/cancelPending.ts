@@ -1,0 +1,15 @@
+import type { Task } from '../../../domain/task.js';
+import type { SqliteDb } from '../database.js';
+import { TASK_COLUMNS, toTask, type TaskRow } from '../rows.js';
+
+/** pending → cancelled; the row leaves its lane in the same statement, so it can never be claimed. */
+export function cancelPending(db: SqliteDb, id: string, reason: string, now: string): Task | null {
+  const row = db
+    .stmt(
+      `UPDATE tasks SET status = 'cancelled', error_message = ?, completed_at = ?, updated_at = ?
+        WHERE id = ? AND status = 'pending'
+       RETURNING ${TASK_COLUMNS}`,
+    )
+    .get(reason, now, now, id) as TaskRow | undefined;
+  return row ? toTask(row) : null;
+}
