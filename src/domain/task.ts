@@ -53,6 +53,8 @@ export interface Task {
   max_attempts: number;
   /** Node that runs (or last ran) the task; null while it has never been claimed. */
   owner: string | null;
+  /** Increases with every visible change, so a reader can order a snapshot against events. */
+  version: number;
   created_at: string;
   started_at: string | null;
   completed_at: string | null;

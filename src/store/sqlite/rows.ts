@@ -15,6 +15,7 @@ export interface TaskRow {
   max_attempts: number;
   owner: string | null;
   claim_token: string | null;
+  version: number;
   created_at: string;
   started_at: string | null;
   completed_at: string | null;
@@ -22,7 +23,7 @@ export interface TaskRow {
 }
 
 export const TASK_COLUMNS = `id, type, status, progress, message, config, result, error_message, priority,
-  attempts, max_attempts, owner, claim_token, created_at, started_at, completed_at, updated_at`;
+  attempts, max_attempts, owner, claim_token, version, created_at, started_at, completed_at, updated_at`;
 
 export function toTask(row: TaskRow): Task {
   return {
@@ -38,6 +39,7 @@ export function toTask(row: TaskRow): Task {
     attempts: row.attempts,
     max_attempts: row.max_attempts,
     owner: row.owner,
+    version: row.version,
     created_at: row.created_at,
     started_at: row.started_at,
     completed_at: row.completed_at,

@@ -19,6 +19,7 @@ CREATE TABLE tasks (
   claim_token      TEXT,                              -- fences the writes of one claim
   lease_expires_at INTEGER,                           -- ms since epoch
   cancel_requested INTEGER NOT NULL DEFAULT 0,
+  version          INTEGER NOT NULL DEFAULT 1,        -- bumped by every visible change
   created_at       TEXT    NOT NULL,
   started_at       TEXT,
   completed_at     TEXT,

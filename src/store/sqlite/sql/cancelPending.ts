@@ -6,7 +6,7 @@ import { TASK_COLUMNS, toTask, type TaskRow } from '../rows.js';
 export function cancelPending(db: SqliteDb, id: string, reason: string, now: string): Task | null {
   const row = db
     .stmt(
-      `UPDATE tasks SET status = 'cancelled', error_message = ?, completed_at = ?, updated_at = ?
+      `UPDATE tasks SET version = version + 1, status = 'cancelled', error_message = ?, completed_at = ?, updated_at = ?
         WHERE id = ? AND status = 'pending'
        RETURNING ${TASK_COLUMNS}`,
     )

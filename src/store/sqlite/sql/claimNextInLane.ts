@@ -19,7 +19,7 @@ export function claimNextInLane(
   const row = db
     .stmt(
       `UPDATE tasks
-          SET status = 'running', attempts = attempts + 1, progress = 0, message = '',
+          SET version = version + 1, status = 'running', attempts = attempts + 1, progress = 0, message = '',
               result = NULL, error_message = NULL, owner = ?, owner_instance = ?, claim_token = ?,
               lease_expires_at = ?, cancel_requested = 0, started_at = ?, completed_at = NULL,
               updated_at = ?

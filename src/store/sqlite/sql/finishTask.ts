@@ -11,7 +11,7 @@ export function finishTask(db: SqliteDb, finish: Finish, now: string): Task | nu
   const row = db
     .stmt(
       `UPDATE tasks
-          SET status = ?, result = ?, error_message = ?,
+          SET version = version + 1, status = ?, result = ?, error_message = ?,
               progress = CASE WHEN ? = 'completed' THEN 100 ELSE progress END,
               lease_expires_at = NULL, cancel_requested = 0, completed_at = ?, updated_at = ?
         WHERE id = ? AND claim_token = ? AND status = 'running'

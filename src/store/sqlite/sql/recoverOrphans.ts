@@ -14,7 +14,7 @@ export function recoverOrphans(db: SqliteDb, owner: Owner, nowMs: number, now: s
   const run = (sql: string, ...extra: (string | number)[]): Task[] =>
     (db.stmt(sql).all(...extra, ...params) as TaskRow[]).map(toTask);
   const cancelled = run(
-    `UPDATE tasks SET status = 'cancelled', error_message = 'cancelled (the process running it stopped)',
+    `UPDATE tasks SET version = version + 1, status = 'cancelled', error_message = 'cancelled (the process running it stopped)',
             lease_expires_at = NULL, cancel_requested = 0, completed_at = ?, updated_at = ?
       WHERE ${ORPHAN} AND cancel_requested = 1
      RETURNING ${TASK_COLUMNS}`,
@@ -22,14 +22,14 @@ export function recoverOrphans(db: SqliteDb, owner: Owner, nowMs: number, now: s
     now,
   );
   const requeued = run(
-    `UPDATE tasks SET status = 'pending', owner_instance = NULL, claim_token = NULL,
+    `UPDATE tasks SET version = version + 1, status = 'pending', owner_instance = NULL, claim_token = NULL,
             lease_expires_at = NULL, message = 'requeued after interruption', updated_at = ?
       WHERE ${ORPHAN} AND attempts < max_attempts
      RETURNING ${TASK_COLUMNS}`,
     now,
   );
   const failed = run(
-    `UPDATE tasks SET status = 'failed', error_message = ?, lease_expires_at = NULL,
+    `UPDATE tasks SET version = version + 1, status = 'failed', error_message = ?, lease_expires_at = NULL,
             completed_at = ?, updated_at = ?
       WHERE ${ORPHAN}
      RETURNING ${TASK_COLUMNS}`,

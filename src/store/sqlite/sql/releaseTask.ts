@@ -8,7 +8,7 @@ export function releaseTask(db: SqliteDb, release: Release, now: string): Task |
   const row = db
     .stmt(
       `UPDATE tasks
-          SET status = 'pending', attempts = MAX(attempts - 1, 0), message = ?, owner_instance = NULL,
+          SET version = version + 1, status = 'pending', attempts = MAX(attempts - 1, 0), message = ?, owner_instance = NULL,
               claim_token = NULL, lease_expires_at = NULL, updated_at = ?
         WHERE id = ? AND claim_token = ? AND status = 'running'
        RETURNING ${TASK_COLUMNS}`,

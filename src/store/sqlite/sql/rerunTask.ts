@@ -7,7 +7,7 @@ export function rerunTask(db: SqliteDb, id: string, now: string): Task | null {
   const row = db
     .stmt(
       `UPDATE tasks
-          SET status = 'pending', progress = 0, message = '', result = NULL, error_message = NULL,
+          SET version = version + 1, status = 'pending', progress = 0, message = '', result = NULL, error_message = NULL,
               attempts = 0, started_at = NULL, completed_at = NULL, claim_token = NULL,
               owner_instance = NULL, cancel_requested = 0, updated_at = ?,
               queue_seq = (SELECT MAX(queue_seq) + 1 FROM tasks)

@@ -7,7 +7,7 @@ import { TASK_COLUMNS, toTask, type TaskRow } from '../rows.js';
 export function updateProgress(db: SqliteDb, update: ProgressUpdate, now: string): Task | null {
   const row = db
     .stmt(
-      `UPDATE tasks SET progress = MAX(progress, ?), message = ?, updated_at = ?
+      `UPDATE tasks SET version = version + 1, progress = MAX(progress, ?), message = ?, updated_at = ?
         WHERE id = ? AND claim_token = ? AND status = 'running'
        RETURNING ${TASK_COLUMNS}`,
     )
