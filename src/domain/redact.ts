@@ -58,3 +58,8 @@ export function scrubSecrets(text: string, secrets: readonly string[]): string {
   for (const secret of secrets) out = out.split(secret).join(REDACTED);
   return redactUrlCredentials(out);
 }
+
+/** The task as it may leave the process: config secrets replaced. */
+export function redactTask<T extends { config: JsonObject }>(task: T): T {
+  return { ...task, config: redactConfig(task.config) };
+}
