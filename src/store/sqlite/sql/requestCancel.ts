@@ -6,7 +6,7 @@ import { TASK_COLUMNS, toTask, type TaskRow } from '../rows.js';
 export function requestCancel(db: SqliteDb, id: string, now: string): Task | null {
   const row = db
     .stmt(
-      `UPDATE tasks SET cancel_requested = 1, updated_at = ?
+      `UPDATE tasks SET version = version + 1, cancel_requested = 1, updated_at = ?
         WHERE id = ? AND status = 'running'
        RETURNING ${TASK_COLUMNS}`,
     )
