@@ -1,0 +1,217 @@
+import type { Task, TaskLog, TerminalStatus } from '../../domain/task.js';
+import type {
+  ClaimedTask,
+  ConfigQuery,
+  FinishAndClaim,
+  FinishAndClaimResult,
+  LeaseReport,
+  ListQuery,
+  NewConfig,
+  NewLogLine,
+  NewTask,
+  Owner,
+  ProgressUpdate,
+  RecoveryResult,
+  Release,
+  Store,
+  StoredConfig,
+} from '../store.js';
+import { LANE_CHANNEL } from './channels.js';
+import { PgDb } from './database.js';
+import { migrate } from './migrate.js';
+import { cancelPending } from './sql/cancelPending.js';
+import { claimNextInLane, lockLanes } from './sql/claimNextInLane.js';
+import { cleanupTasks, deleteTask } from './sql/deleteTask.js';
+import { finishTask } from './sql/finishTask.js';
+import {
+  createConfig,
+  deleteConfig,
+  getConfig,
+  listConfigs,
+  updateConfig,
+} from './sql/generationConfigs.js';
+import { getTask } from './sql/getTask.js';
+import { insertTask } from './sql/insertTask.js';
+import { listTasks } from './sql/listTasks.js';
+import { recoverOrphans } from './sql/recoverOrphans.js';
+import { releaseTask } from './sql/releaseTask.js';
+import { renewLeases } from './sql/renewLeases.js';
+import { requestCancel } from './sql/requestCancel.js';
+import { rerunTask } from './sql/rerunTask.js';
+import { appendLogs, listLogs } from './sql/taskLogs.js';
+import { updateProgress } from './sql/updateProgress.js';
+import { resolveTarget } from './target.js';
+
+export { PgNotifications } from './notifications.js';
+
+export interface PostgresStoreOptions {
+  /** `postgres://…`; a `schema` query parameter is honoured like the `schema` option. */
+  connectionString: string;
+  /** Tables live in this schema (created by `migrate()`); default: the server's search_path. */
+  schema?: string;
+  /** Connections in the pool (default 10). */
+  poolSize?: number;
+  /** Shown in pg_stat_activity (default `pixivtailor`). */
+  applicationName?: string;
+  /** A pooled connection failed outside a query (server restart, dropped socket). */
+  onError?: (error: Error) => void;
+}
+
+const reportToStderr = (error: Error): void => {
+  console.error(`[pixivtailor] PostgreSQL connection error: ${error.message}`);
+};
+
+/**
+ * The cluster store: several servers share one PostgreSQL database. Every lifecycle change is one
+ * statement or one transaction; times that nodes compare (leases) come from the database clock,
+ * so nodes with skewed clocks agree. Each change that gives a lane work or asks for a stop sends
+ * a NOTIFY (see `channels.ts`) in the same transaction.
+ */
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+  readonly db: PgDb;
+  readonly schema: string | null;
+  private closed = false;
+
+  constructor(options: PostgresStoreOptions) {
+    const target = resolveTarget(options.connectionString, options.schema);
+    this.schema = target.schema;
+    this.db = new PgDb({
+      connectionString: target.connectionString,
+      schema: target.schema,
+      poolSize: options.poolSize ?? 10,
+      applicationName: options.applicationName ?? 'pixivtailor',
+      onError: options.onError ?? reportToStderr,
+    });
+  }
+
+  async migrate(): Promise<void> {
+    await migrate(this.db, this.schema);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.db.end();
+  }
+
+  async ping(): Promise<void> {
+    await this.db.rows('SELECT 1');
+  }
+
+  async createTask(input: NewTask): Promise<Task> {
+    return insertTask(this.db, input);
+  }
+
+  async getTask(id: string): Promise<Task | null> {
+    return getTask(this.db, id);
+  }
+
+  async listTasks(query: ListQuery): Promise<{ tasks: Task[]; total: number }> {
+    return listTasks(this.db, query);
+  }
+
+  async finishAndClaim(request: FinishAndClaim): Promise<FinishAndClaimResult> {
+    const types = [...new Set(request.claim?.types ?? [])].sort();
+    if (request.finishes.length === 0 && types.length === 0) return { finished: [], claimed: [] };
+    return this.db.transaction(async (tx) => {
+      const finished: Task[] = [];
+      for (const finish of request.finishes) {
+        const task = await finishTask(tx, finish);
+        if (task) finished.push(task);
+      }
+      const claimed: ClaimedTask[] = [];
+      if (request.claim && types.length > 0) {
+        const { owner, leaseMs } = request.claim;
+        await lockLanes(tx, types);
+        for (const type of types) {
+          const claim = await claimNextInLane(tx, type, owner, leaseMs);
+          if (claim) claimed.push(claim);
+        }
+      }
+      // A lane this call freed but did not refill may have work for another node.
+      const refilled = new Set(claimed.map((claim) => claim.task.type));
+      const freed = [...new Set(finished.map((task) => task.type))].filter((t) => !refilled.has(t));
+      if (freed.length > 0) {
+        await tx.rows(
+          `SELECT count(pg_notify('${LANE_CHANNEL}', lane)) FROM unnest($1::text[]) AS lane`,
+          [freed],
+        );
+      }
+      return { finished, claimed };
+    });
+  }
+
+  async release(releases: readonly Release[]): Promise<Task[]> {
+    if (releases.length === 0) return [];
+    return this.db.transaction(async (tx) => {
+      const released: Task[] = [];
+      for (const release of releases) {
+        const task = await releaseTask(tx, release);
+        if (task) released.push(task);
+      }
+      return released;
+    });
+  }
+
+  async updateProgress(updates: readonly ProgressUpdate[]): Promise<Task[]> {
+    return updateProgress(this.db, updates);
+  }
+
+  async renewLeases(owner: Owner, leaseMs: number): Promise<LeaseReport> {
+    return renewLeases(this.db, owner, leaseMs);
+  }
+
+  async recoverOrphans(owner: Owner): Promise<RecoveryResult> {
+    return recoverOrphans(this.db, owner);
+  }
+
+  async cancelPending(id: string, reason: string): Promise<Task | null> {
+    return cancelPending(this.db, id, reason);
+  }
+
+  async requestCancel(id: string): Promise<Task | null> {
+    return requestCancel(this.db, id);
+  }
+
+  async rerun(id: string): Promise<Task | null> {
+    return rerunTask(this.db, id);
+  }
+
+  async deleteTask(id: string): Promise<'deleted' | 'running' | 'missing'> {
+    return deleteTask(this.db, id);
+  }
+
+  async cleanup(statuses: readonly TerminalStatus[]): Promise<{ id: string; type: string }[]> {
+    return cleanupTasks(this.db, statuses);
+  }
+
+  async appendLogs(lines: readonly NewLogLine[]): Promise<TaskLog[]> {
+    if (lines.length === 0) return [];
+    return this.db.transaction((tx) => appendLogs(tx, lines));
+  }
+
+  async listLogs(taskId: string, afterSeq: number, limit: number): Promise<TaskLog[]> {
+    return listLogs(this.db, taskId, afterSeq, limit);
+  }
+
+  async listConfigs(query: ConfigQuery): Promise<{ configs: StoredConfig[]; total: number }> {
+    return listConfigs(this.db, query);
+  }
+
+  async getConfig(id: string): Promise<StoredConfig | null> {
+    return getConfig(this.db, id);
+  }
+
+  async createConfig(input: NewConfig): Promise<StoredConfig> {
+    return createConfig(this.db, input);
+  }
+
+  async updateConfig(id: string, input: NewConfig): Promise<StoredConfig | null> {
+    return updateConfig(this.db, id, input);
+  }
+
+  async deleteConfig(id: string): Promise<boolean> {
+    return deleteConfig(this.db, id);
+  }
+}
