@@ -1,0 +1,101 @@
+/**
+ * Connect-or-skip for tests that need PostgreSQL, and throwaway schemas so concurrent runs never
+ * collide. Reused by server-level cluster tests:
+ *
+ *   const skip = await postgresSkipReason();          // undefined when PostgreSQL answers
+ *   describe('cluster', { skip }, () => {
+ *     const schema = await createTestSchema();        // { url, connectionString, schema, dispose }
+ *     // TAILOR_DB = schema.url  (its `schema` parameter is understood by PostgresStore)
+ *     after(() => schema.dispose());
+ *   });
+ *
+ * TAILOR_TEST_PG picks the server (default postgres://postgres@127.0.0.1:5432/test). When it is
+ * unreachable the tests are skipped with a loud message — unless TAILOR_REQUIRE_PG=1, in which
+ * case that is a failure.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export const TEST_PG_URL = process.env.TAILOR_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const PG_REQUIRED = process.env.TAILOR_REQUIRE_PG === '1';
+
+let probe: Promise<string | undefined> | null = null;
+
+/** Undefined when PostgreSQL answers; otherwise why the PostgreSQL tests are skipped. */
+export function postgresSkipReason(): Promise<string | undefined> {
+  probe ??= (async () => {
+    const client = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 3_000 });
+    client.on('error', () => undefined);
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+      return undefined;
+    } catch (error) {
+      const reason = `PostgreSQL unreachable at ${redactUrl(TEST_PG_URL)}: ${(error as Error).message}`;
+      if (PG_REQUIRED) throw new Error(`${reason} (TAILOR_REQUIRE_PG=1, so this is a failure)`);
+      console.warn(
+        [
+          '',
+          '!'.repeat(78),
+          `!! SKIPPING PostgreSQL tests — ${reason}`,
+          '!! Set TAILOR_TEST_PG to a reachable server, or TAILOR_REQUIRE_PG=1 to fail instead.',
+          '!'.repeat(78),
+          '',
+        ].join('\n'),
+      );
+      return reason;
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  })();
+  return probe;
+}
+
+export interface TestSchema {
+  /** `tailor_test_<random>`, created empty. */
+  schema: string;
+  /** The server URL without the schema. */
+  connectionString: string;
+  /** The server URL with `?schema=…`, ready for TAILOR_DB or `new PostgresStore({ connectionString })`. */
+  url: string;
+  /** Drop the schema and everything in it. Close every connection using it first. */
+  dispose(): Promise<void>;
+}
+
+/** A fresh, empty schema of its own for one test (or one test file). */
+export async function createTestSchema(prefix = 'tailor_test'): Promise<TestSchema> {
+  const schema = `${prefix}_${randomBytes(6).toString('hex')}`;
+  await admin(`CREATE SCHEMA ${schema}`);
+  const url = new URL(TEST_PG_URL);
+  url.searchParams.set('schema', schema);
+  return {
+    schema,
+    connectionString: TEST_PG_URL,
+    url: url.toString(),
+    dispose: async () => {
+      await admin(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    },
+  };
+}
+
+/** Run one statement on a short-lived connection of its own (outside any store's pool). */
+export async function admin(sql: string, values: unknown[] = []): Promise<pg.QueryResult> {
+  const client = new pg.Client({ connectionString: TEST_PG_URL });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    return await client.query(sql, values);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+function redactUrl(value: string): string {
+  try {
+    const url = new URL(value);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return value;
+  }
+}
