@@ -20,9 +20,9 @@ import { LANE_CHANNEL } from './channels.js';
 import { PgDb } from './database.js';
 import { migrate } from './migrate.js';
 import { cancelPending } from './sql/cancelPending.js';
-import { claimNextInLane, lockLanes } from './sql/claimNextInLane.js';
+import { claimLanes, lockLanes } from './sql/claimNextInLane.js';
 import { cleanupTasks, deleteTask } from './sql/deleteTask.js';
-import { finishTask } from './sql/finishTask.js';
+import { finishTasks } from './sql/finishTask.js';
 import {
   createConfig,
   deleteConfig,
@@ -115,19 +115,11 @@ export class PostgresStore implements Store {
     const types = [...new Set(request.claim?.types ?? [])].sort();
     if (request.finishes.length === 0 && types.length === 0) return { finished: [], claimed: [] };
     return this.db.transaction(async (tx) => {
-      const finished: Task[] = [];
-      for (const finish of request.finishes) {
-        const task = await finishTask(tx, finish);
-        if (task) finished.push(task);
-      }
-      const claimed: ClaimedTask[] = [];
+      const finished = await finishTasks(tx, request.finishes);
+      let claimed: ClaimedTask[] = [];
       if (request.claim && types.length > 0) {
-        const { owner, leaseMs } = request.claim;
         await lockLanes(tx, types);
-        for (const type of types) {
-          const claim = await claimNextInLane(tx, type, owner, leaseMs);
-          if (claim) claimed.push(claim);
-        }
+        claimed = await claimLanes(tx, types, request.claim.owner, request.claim.leaseMs);
       }
       // A lane this call freed but did not refill may have work for another node.
       const refilled = new Set(claimed.map((claim) => claim.task.type));
