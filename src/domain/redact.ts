@@ -30,9 +30,13 @@ function redactValue(value: JsonValue, key?: string): JsonValue {
   return value;
 }
 
+// The scheme is bounded and must start a word: an unbounded `[a-z][a-z0-9+.-]*` backtracks
+// quadratically over a long run of letters (a single 8 KB log line took ~100 ms).
+const URL_CREDENTIALS = /\b([a-z][a-z0-9+.-]{0,15}:\/\/[^/\s:@]{1,256}:)([^@\s/]{1,256})@/gi;
+
 /** `http://user:pass@proxy:8080` → `http://user:[redacted]@proxy:8080`. */
 export function redactUrlCredentials(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:)([^@\s/]+)@/gi, `$1${REDACTED}@`);
+  return text.replace(URL_CREDENTIALS, `$1${REDACTED}@`);
 }
 
 /** Every secret string inside a config, so free text (log lines, errors) can be scrubbed of them. */
@@ -41,8 +45,9 @@ export function secretValues(config: JsonObject): string[] {
   const walk = (value: JsonValue, key?: string): void => {
     if (typeof value === 'string') {
       if (key !== undefined && isSecretKey(key) && value.length >= 4) found.push(value);
-      const cred = /[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:([^@\s/]+)@/i.exec(value);
-      if (cred?.[1] && cred[1].length >= 4) found.push(cred[1]);
+      for (const match of value.matchAll(URL_CREDENTIALS)) {
+        if (match[2] && match[2].length >= 4) found.push(match[2]);
+      }
     } else if (Array.isArray(value)) {
       value.forEach((item) => walk(item, key));
     } else if (value !== null && typeof value === 'object') {
