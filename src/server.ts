@@ -69,6 +69,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     pollMs: config.pollMs,
     ...options.scheduler,
   });
+  // Cluster mode (PostgreSQL): hear other nodes' wake-ups, stops and task events. LISTEN is in
+  // place before the lanes open, so nothing committed from here on is missed.
+  const cluster =
+    store.kind === 'postgres'
+      ? await (await import('./cluster/index.js')).startClusterBridge({ store, lanes: scheduler, events, logger })
+      : null;
   await scheduler.start();
 
   const plugins: ((app: FastifyInstance) => Promise<void>)[] = [];
@@ -102,6 +108,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       closing ??= (async () => {
         await app.close();
         await scheduler.shutdown();
+        await cluster?.close();
         await store.close();
         await http.close();
       })();

@@ -50,12 +50,17 @@ export async function buildApp(options: AppOptions): Promise<App> {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // A client holding a connection open (a rejected upgrade, a slow reader) must not block shutdown.
+    forceCloseConnections: true,
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON is the only body type: a cross-site HTML form (urlencoded, multipart, text/plain) gets 415.
   app.removeContentTypeParser('text/plain');
 
   installErrorHandling(app);
+  // Before the security hooks: the plugin's own onRequest hook marks upgrade requests so that a
+  // refused upgrade (401) has its raw socket destroyed; after them it would leak and hang close().
+  await app.register(fastifyWebsocket, { options: { maxPayload: WS_MAX_MESSAGE_BYTES } });
   installSecurity(app, { token: options.token, allowedOrigins: options.allowedOrigins });
 
   const hub = new WsHub(options.events, (id) => options.store.getTask(id), options.logger, {
@@ -94,7 +99,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addSchema(TaskLog);
   app.addSchema(ErrorEnvelope);
 
-  await app.register(fastifyWebsocket, { options: { maxPayload: WS_MAX_MESSAGE_BYTES } });
   app.get(
     '/ws',
     {
