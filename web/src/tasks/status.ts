@@ -1,0 +1,26 @@
+import { ACTION_FROM, type TaskStatus } from '../../../src/domain/task.js';
+
+export { TASK_STATUSES } from '../../../src/domain/task.js';
+
+export const STATUS_COLOR: Record<TaskStatus, string> = {
+  pending: 'default',
+  running: 'processing',
+  completed: 'success',
+  failed: 'error',
+  cancelled: 'warning',
+};
+
+/** The row actions a status allows, from the one transition table (SPEC §2). */
+export function allowedActions(status: TaskStatus): { stop: boolean; cancel: boolean; rerun: boolean } {
+  return {
+    stop: ACTION_FROM.stop.includes(status),
+    cancel: ACTION_FROM.cancel.includes(status),
+    rerun: ACTION_FROM.rerun.includes(status),
+  };
+}
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+
+export function formatTime(iso: string | null): string {
+  return iso ? dateTime.format(new Date(iso)) : '—';
+}
