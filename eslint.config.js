@@ -4,6 +4,11 @@ import tseslint from 'typescript-eslint';
 export default tseslint.config(
   { ignores: ['dist/', 'web/dist/', 'data/', 'node_modules/'] },
   js.configs.recommended,
+  {
+    // Plain Node scripts (the test runner); TypeScript files get their globals from @types/node.
+    files: ['**/*.mjs', '**/*.js'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
   ...tseslint.configs.recommended,
   {
     rules: {
