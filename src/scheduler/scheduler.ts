@@ -450,11 +450,14 @@ export class Scheduler {
 
   private async heartbeat(): Promise<void> {
     if (this.state !== 'running') return;
+    // Only runs launched before the renewal can be judged by it: a claim committed while the
+    // renewal was in flight is missing from its report without its lease being lost.
+    const judged = new Set(this.runs.values());
     try {
       const report = await this.store.renewLeases(this.owner, this.leaseMs);
       const held = new Set(report.held);
-      for (const run of this.runs.values()) {
-        if (!held.has(run.id) && !run.stopping) {
+      for (const run of judged) {
+        if (!held.has(run.id) && !run.stopping && this.runs.get(run.id) === run) {
           this.logger.warn({ task_id: run.id }, 'lease lost; aborting the local executor');
           run.stop({ kind: 'lease-lost' });
         }

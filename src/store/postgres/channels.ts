@@ -8,3 +8,8 @@
 export const LANE_CHANNEL = 'tailor_lane';
 /** Payload: a task id. Someone asked to stop that running task. */
 export const CANCEL_CHANNEL = 'tailor_cancel';
+/**
+ * Payload: a compact JSON event (`cluster/events.ts` parses it), sent by triggers (migration 3) for
+ * every visible change of a task or its logs, so WebSocket clients of every node see every task.
+ */
+export const EVENT_CHANNEL = 'tailor_event';

@@ -13,6 +13,8 @@ export interface PgDbOptions {
   poolSize: number;
   applicationName: string;
   onError: (error: Error) => void;
+  /** Every pooled connection sets `tailor.origin` to it: cluster events name their writer. */
+  origin?: string;
 }
 
 /** SQLSTATEs after which PostgreSQL has rolled the whole transaction back, so it can be retried. */
@@ -36,12 +38,15 @@ export class PgDb implements Sql {
 
   constructor(options: PgDbOptions) {
     this.onError = options.onError;
+    const startupOptions: string[] = [];
+    if (options.schema) startupOptions.push(`-c search_path=${options.schema}`);
+    if (options.origin) startupOptions.push(`-c tailor.origin=${options.origin}`);
     this.pool = new pg.Pool({
       connectionString: options.connectionString,
       max: options.poolSize,
       application_name: options.applicationName,
-      // A startup parameter, so the very first statement of a new connection already sees it.
-      ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+      // Startup parameters, so the very first statement of a new connection already sees them.
+      ...(startupOptions.length ? { options: startupOptions.join(' ') } : {}),
     });
     this.pool.on('error', (error) => this.onError(error));
     this.pool.on('connect', (client) => client.on('error', (error) => this.onError(error)));

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { Task, TaskLog, TerminalStatus } from '../../domain/task.js';
 import type {
   ClaimedTask,
@@ -55,6 +56,8 @@ export interface PostgresStoreOptions {
   applicationName?: string;
   /** A pooled connection failed outside a query (server restart, dropped socket). */
   onError?: (error: Error) => void;
+  /** Names this store's writes in cluster events (default: random); letters and digits only. */
+  origin?: string;
 }
 
 const reportToStderr = (error: Error): void => {
@@ -71,12 +74,21 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly db: PgDb;
   readonly schema: string | null;
+  /** The server URL without the schema (for connections of its own, such as LISTEN). */
+  readonly connectionString: string;
+  /** Sent with every event this store's writes cause, so the cluster bridge can skip its own. */
+  readonly origin: string;
   private closed = false;
 
   constructor(options: PostgresStoreOptions) {
     const target = resolveTarget(options.connectionString, options.schema);
     this.schema = target.schema;
+    this.connectionString = target.connectionString;
+    this.origin = options.origin ?? randomBytes(8).toString('hex');
+    if (!/^[A-Za-z0-9]+$/.test(this.origin))
+      throw new Error('the store origin must be letters and digits');
     this.db = new PgDb({
+      origin: this.origin,
       connectionString: target.connectionString,
       schema: target.schema,
       poolSize: options.poolSize ?? 10,

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { CANCEL_CHANNEL, LANE_CHANNEL } from './channels.js';
+import { CANCEL_CHANNEL, EVENT_CHANNEL, LANE_CHANNEL } from './channels.js';
 import { resolveTarget } from './target.js';
 
 export interface PgNotificationsOptions {
@@ -15,7 +15,7 @@ export interface PgNotificationsOptions {
 type Listener<T> = (value: T) => void;
 
 /**
- * Cluster wake-ups: LISTENs on `tailor_lane` and `tailor_cancel` over one dedicated connection
+ * Cluster wake-ups: LISTENs on `tailor_lane`, `tailor_cancel` and `tailor_event` over one dedicated connection
  * (a pooled one would lose its LISTEN when recycled). If the connection drops it reconnects with
  * exponential backoff and LISTENs again; notifications sent meanwhile are lost, so `onReconnect`
  * listeners should treat a reconnect as "every lane may have work".
@@ -28,6 +28,7 @@ export class PgNotifications {
   private readonly onError: (error: Error) => void;
   private readonly lane = new Set<Listener<string>>();
   private readonly cancel = new Set<Listener<string>>();
+  private readonly event = new Set<Listener<string>>();
   private readonly reconnect = new Set<Listener<void>>();
   private client: pg.Client | null = null;
   private closed = false;
@@ -65,6 +66,16 @@ export class PgNotifications {
     return subscribe(this.cancel, listener);
   }
 
+  /** A task event written by some node (JSON, see `channels.ts`). */
+  onEvent(listener: Listener<string>): () => void {
+    return subscribe(this.event, listener);
+  }
+
+  /** Whether the LISTEN connection is up right now. */
+  get connected(): boolean {
+    return this.client !== null;
+  }
+
   /** The connection was re-established after a drop; notifications may have been missed. */
   onReconnect(listener: Listener<void>): () => void {
     return subscribe(this.reconnect, listener);
@@ -97,7 +108,9 @@ export class PgNotifications {
       client.on('notification', (message) => this.dispatch(message.channel, message.payload ?? ''));
       try {
         await client.connect();
-        await client.query(`LISTEN ${LANE_CHANNEL}; LISTEN ${CANCEL_CHANNEL}`);
+        await client.query(
+          `LISTEN ${LANE_CHANNEL}; LISTEN ${CANCEL_CHANNEL}; LISTEN ${EVENT_CHANNEL}`,
+        );
         if (this.closed) {
           await client.end().catch(() => undefined);
           return;
@@ -122,7 +135,13 @@ export class PgNotifications {
 
   private dispatch(channel: string, payload: string): void {
     const listeners =
-      channel === LANE_CHANNEL ? this.lane : channel === CANCEL_CHANNEL ? this.cancel : null;
+      channel === LANE_CHANNEL
+        ? this.lane
+        : channel === CANCEL_CHANNEL
+          ? this.cancel
+          : channel === EVENT_CHANNEL
+            ? this.event
+            : null;
     for (const listener of listeners ?? []) safely(() => listener(payload), this.onError);
   }
 

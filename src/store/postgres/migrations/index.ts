@@ -1,8 +1,11 @@
 import tasks from './0001_tasks.js';
 import generationConfigs from './0002_generation_configs.js';
+import taskEvents from './0003_task_events.js';
 
 /** Numbered, append-only, the same versions as the SQLite store. A released migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
   { version: 1, name: 'tasks', sql: tasks },
   { version: 2, name: 'generation_configs', sql: generationConfigs },
+  // PostgreSQL only (cluster events); SQLite has no version 3.
+  { version: 3, name: 'task_events', sql: taskEvents },
 ];
