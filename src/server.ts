@@ -7,6 +7,7 @@ import type { TailorConfig } from './config/config.js';
 import { builtInExecutors } from './executors/index.js';
 import { createHttpClient } from './executors/http-client.js';
 import { buildApp, type App } from './http/app.js';
+import { generationPlugin } from './http/routes/generate.js';
 import { createLogger } from './logging.js';
 import { TaskEvents } from './scheduler/events.js';
 import type { ExecutorDefinition } from './scheduler/executor.js';
@@ -77,7 +78,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       : null;
   await scheduler.start();
 
-  const plugins: ((app: FastifyInstance) => Promise<void>)[] = [];
+  const plugins: ((app: FastifyInstance) => Promise<void>)[] = [generationPlugin({ scheduler, store })];
   const app = await buildApp({
     scheduler,
     store,
