@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -13,18 +14,23 @@ import { startTestServer, waitForStatus, type TestServer } from '../helpers/serv
 const CHROMIUM = '/usr/bin/chromium';
 const CONSOLE_INDEX = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 const TOKEN = 'a-test-token-of-16+chars';
-const UI_TIMEOUT = 15_000;
+const UI_TIMEOUT = 20_000;
 
 const missing = [
-  existsSync(CONSOLE_INDEX) ? null : 'web/dist/index.html (build it: npx vite build --config web/vite.config.ts)',
+  existsSync(CONSOLE_INDEX)
+    ? null
+    : 'web/dist/index.html (build it: npx vite build --config web/vite.config.ts)',
   existsSync(CHROMIUM) ? null : `${CHROMIUM} (install it: apt-get install -y chromium)`,
 ].filter((item): item is string => item !== null);
 const requireBrowser = process.env.TAILOR_REQUIRE_BROWSER === '1';
-const skip = missing.length > 0 && !requireBrowser ? `web console tests need ${missing.join(' and ')}` : false;
+const skip =
+  missing.length > 0 && !requireBrowser ? `web console tests need ${missing.join(' and ')}` : false;
 
 if (skip) {
   const bar = '!'.repeat(78);
-  console.warn(`\n${bar}\n!! SKIPPED: ${skip}\n!! Set TAILOR_REQUIRE_BROWSER=1 to make this a failure.\n${bar}\n`);
+  console.warn(
+    `\n${bar}\n!! SKIPPED: ${skip}\n!! Set TAILOR_REQUIRE_BROWSER=1 to make this a failure.\n${bar}\n`,
+  );
 }
 
 if (requireBrowser && missing.length > 0) {
@@ -43,7 +49,9 @@ async function launch(): Promise<Browser> {
 }
 
 /** A fresh browser context (empty localStorage) with the console open; page errors fail the test. */
-async function openConsole(url: string): Promise<{ page: Page; context: BrowserContext; errors: string[] }> {
+async function openConsole(
+  url: string,
+): Promise<{ page: Page; context: BrowserContext; errors: string[] }> {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT);
@@ -109,7 +117,9 @@ describe('web console', { skip }, () => {
         await page.locator('[data-testid="create-task-button"]').click();
 
         await page.locator('[data-testid="create-type"]').click();
-        await page.locator('.ant-select-dropdown .ant-select-item-option[title="test executor beta"]').click();
+        await page
+          .locator('.ant-select-dropdown .ant-select-item-option[title="test executor beta"]')
+          .click();
 
         const config = page.locator('[data-testid="create-config"]');
         await config.fill('{"ms": "soon"}');
@@ -168,7 +178,10 @@ describe('web console', { skip }, () => {
         await row(page, task.id).locator('[data-testid="task-open"]').click();
         const drawer = page.locator('[data-testid="task-drawer"]');
         await drawer.locator('[data-testid="drawer-status"][data-status="pending"]').waitFor();
-        assert.match(await drawer.locator('[data-testid="drawer-config"]').innerText(), /"label": "with-logs"/);
+        assert.match(
+          await drawer.locator('[data-testid="drawer-config"]').innerText(),
+          /"label": "with-logs"/,
+        );
         assert.equal(await drawer.locator('[data-testid="log-line"]').count(), 0);
 
         server.gates.open('drawer-blocker');
@@ -184,6 +197,40 @@ describe('web console', { skip }, () => {
         assert.match(lines[0]!, /started attempt 1/);
         await drawer.locator('[data-testid="drawer-result"]').waitFor();
         await waitForStatus(server.client, blocker.id, ['completed']);
+        assert.deepEqual(errors, []);
+      } finally {
+        await context.close();
+      }
+    });
+    test('delete (with its files) and clean up remove finished tasks, and never a running one', async () => {
+      const { page, context, errors } = await openConsole(server.url);
+      try {
+        await waitForLive(page);
+        const doomed = await server.client.createTask('epsilon', {
+          writeFile: 'out.txt',
+          label: 'doomed',
+        });
+        const finished = await server.client.createTask('epsilon', { label: 'finished' });
+        const running = await server.client.createTask('beta', { gate: 'never-opened-cleanup' });
+        await rowWithStatus(page, finished.id, 'completed').waitFor();
+        await rowWithStatus(page, doomed.id, 'completed').waitFor();
+        await rowWithStatus(page, running.id, 'running').waitFor();
+
+        const doomedFiles = server.scheduler.outputDirOf(doomed.id);
+        assert.ok(existsSync(join(doomedFiles, 'out.txt')), 'the executor wrote no file');
+        await row(page, doomed.id).locator('[data-testid="action-delete"]').click();
+        await page.locator('[data-testid="delete-files"]').check();
+        await page.locator('[data-testid="delete-confirm"]').click();
+        await row(page, doomed.id).waitFor({ state: 'detached' });
+        assert.equal(existsSync(doomedFiles), false, 'output files were kept');
+        await assert.rejects(server.client.getTask(doomed.id), /not found/);
+
+        await page.locator('[data-testid="cleanup-menu"]').click();
+        await page.locator('[data-testid="cleanup-completed"]').click();
+        await page.locator('[data-testid="cleanup-confirm"]').click();
+        await row(page, finished.id).waitFor({ state: 'detached' });
+        await rowWithStatus(page, running.id, 'running').waitFor();
+        assert.equal((await server.client.getTask(running.id)).status, 'running');
         assert.deepEqual(errors, []);
       } finally {
         await context.close();
@@ -226,7 +273,9 @@ describe('web console', { skip }, () => {
     });
 
     test('a ?token= in the page URL is stored and removed from the address bar', async () => {
-      const { page, context, errors } = await openConsole(`${server.url}/?token=${encodeURIComponent(TOKEN)}`);
+      const { page, context, errors } = await openConsole(
+        `${server.url}/?token=${encodeURIComponent(TOKEN)}`,
+      );
       try {
         await waitForLive(page);
         await page.locator('[data-testid="task-table"] .ant-table-row').first().waitFor();

@@ -40,25 +40,43 @@ export function ConsoleApp() {
               style={{ width: 160 }}
               value={query.status ?? ''}
               onChange={(status) => setQuery({ ...query, page: 1, status: status || undefined })}
-              options={[{ value: '', label: 'Any status' }, ...TASK_STATUSES.map((s) => ({ value: s, label: s }))]}
+              options={[
+                { value: '', label: 'Any status' },
+                ...TASK_STATUSES.map((s) => ({ value: s, label: s })),
+              ]}
               data-testid="filter-status"
             />
             <Select<string>
               style={{ width: 160 }}
               value={query.type ?? ''}
               onChange={(type) => setQuery({ ...query, page: 1, type: type || undefined })}
-              options={[{ value: '', label: 'Any type' }, ...types.map((t) => ({ value: t.type, label: t.type }))]}
+              options={[
+                { value: '', label: 'Any type' },
+                ...types.map((t) => ({ value: t.type, label: t.type })),
+              ]}
               data-testid="filter-type"
             />
           </Space>
           <Space>
             <CleanupMenu />
-            <Button type="primary" onClick={() => setCreating(true)} data-testid="create-task-button">
+            <Button
+              type="primary"
+              onClick={() => setCreating(true)}
+              data-testid="create-task-button"
+            >
               New task
             </Button>
           </Space>
         </Space>
-        {error && <Alert type="error" showIcon title={error} style={{ marginBottom: 16 }} data-testid="list-error" />}
+        {error && (
+          <Alert
+            type="error"
+            showIcon
+            title={error}
+            style={{ marginBottom: 16 }}
+            data-testid="list-error"
+          />
+        )}
         <TaskTable
           page={page}
           pageNumber={query.page}
@@ -70,8 +88,18 @@ export function ConsoleApp() {
           onDeleted={remove}
         />
       </Layout.Content>
-      <TaskDrawer taskId={openTask} onClose={() => setOpenTask(null)} onChanged={merge} onDeleted={remove} />
-      <CreateTaskModal open={creating} types={types} onClose={() => setCreating(false)} onCreated={() => undefined} />
+      <TaskDrawer
+        taskId={openTask}
+        onClose={() => setOpenTask(null)}
+        onChanged={merge}
+        onDeleted={remove}
+      />
+      <CreateTaskModal
+        open={creating}
+        types={types}
+        onClose={() => setCreating(false)}
+        onCreated={() => undefined}
+      />
       <LoginModal />
     </Layout>
   );

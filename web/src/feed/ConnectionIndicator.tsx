@@ -4,7 +4,11 @@ import { useFeedState } from './useLiveFeed.js';
 const LOOK = {
   open: { status: 'success', text: 'Live', hint: 'Receiving task events' },
   connecting: { status: 'processing', text: 'Connecting', hint: 'Opening the event socket' },
-  reconnecting: { status: 'warning', text: 'Reconnecting', hint: 'Event socket lost; retrying with backoff' },
+  reconnecting: {
+    status: 'warning',
+    text: 'Reconnecting',
+    hint: 'Event socket lost; retrying with backoff',
+  },
 } as const;
 
 export function ConnectionIndicator() {

@@ -23,7 +23,10 @@ export class LiveFeed {
   private stopped = false;
   private readonly messageListeners = new Set<(message: ServerMessage) => void>();
   private readonly stateListeners = new Set<() => void>();
-  private snapshot: { state: FeedState; connection: number } = { state: 'connecting', connection: 0 };
+  private snapshot: { state: FeedState; connection: number } = {
+    state: 'connecting',
+    connection: 0,
+  };
 
   constructor(
     private readonly client: TailorClient,

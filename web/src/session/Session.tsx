@@ -25,7 +25,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       if (response.status === 401) setNeedsLogin(true);
       return response;
     };
-    return new TailorClient({ baseUrl: window.location.origin, token, fetch: watchedFetch, WebSocket: browserSocket });
+    return new TailorClient({
+      baseUrl: window.location.origin,
+      token,
+      fetch: watchedFetch,
+      WebSocket: browserSocket,
+    });
   }, [token]);
 
   const signIn = useCallback((next: string) => {
@@ -34,7 +39,10 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     setNeedsLogin(false);
   }, []);
 
-  const session = useMemo(() => ({ client, token, needsLogin, signIn }), [client, token, needsLogin, signIn]);
+  const session = useMemo(
+    () => ({ client, token, needsLogin, signIn }),
+    [client, token, needsLogin, signIn],
+  );
   return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>;
 }
 

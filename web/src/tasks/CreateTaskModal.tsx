@@ -34,7 +34,8 @@ function parseConfig(text: string): Record<string, unknown> {
   } catch (error) {
     throw new Error(`config is not valid JSON: ${(error as Error).message}`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('config must be a JSON object');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Error('config must be a JSON object');
   return value as Record<string, unknown>;
 }
 
@@ -93,7 +94,11 @@ export function CreateTaskModal({ open, types, onClose, onCreated }: Props) {
       forceRender
     >
       <Form form={form} layout="vertical" initialValues={INITIAL} data-testid="create-form">
-        <Form.Item name="type" label="Type" rules={[{ required: true, message: 'Choose a task type' }]}>
+        <Form.Item
+          name="type"
+          label="Type"
+          rules={[{ required: true, message: 'Choose a task type' }]}
+        >
           <Select
             data-testid="create-type"
             options={types.map((t) => ({
@@ -103,7 +108,11 @@ export function CreateTaskModal({ open, types, onClose, onCreated }: Props) {
             }))}
           />
         </Form.Item>
-        <Form.Item name="config" label="Config (JSON)" rules={[{ required: true, message: 'Enter a JSON object' }]}>
+        <Form.Item
+          name="config"
+          label="Config (JSON)"
+          rules={[{ required: true, message: 'Enter a JSON object' }]}
+        >
           <Input.TextArea
             autoSize={{ minRows: 6, maxRows: 18 }}
             spellCheck={false}
@@ -112,10 +121,18 @@ export function CreateTaskModal({ open, types, onClose, onCreated }: Props) {
           />
         </Form.Item>
         <div style={{ display: 'flex', gap: 16 }}>
-          <Form.Item name="priority" label="Priority" tooltip="Higher runs first within its type's lane">
+          <Form.Item
+            name="priority"
+            label="Priority"
+            tooltip="Higher runs first within its type's lane"
+          >
             <InputNumber precision={0} data-testid="create-priority" />
           </Form.Item>
-          <Form.Item name="max_attempts" label="Max attempts" tooltip="Automatic re-runs after a crash">
+          <Form.Item
+            name="max_attempts"
+            label="Max attempts"
+            tooltip="Automatic re-runs after a crash"
+          >
             <InputNumber min={1} precision={0} data-testid="create-max-attempts" />
           </Form.Item>
         </div>

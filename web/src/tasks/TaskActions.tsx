@@ -38,7 +38,10 @@ export function TaskActions({ task, onChanged, onDeleted }: Props) {
       content: (
         <div>
           {task.status === 'running' && <p>It is running and will be stopped first.</p>}
-          <Checkbox data-testid="delete-files" onChange={(event) => (deleteFiles = event.target.checked)}>
+          <Checkbox
+            data-testid="delete-files"
+            onChange={(event) => (deleteFiles = event.target.checked)}
+          >
             Also delete its output files
           </Checkbox>
         </div>

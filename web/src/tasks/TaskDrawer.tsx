@@ -43,6 +43,8 @@ export function TaskDrawer({ taskId, onClose, onChanged, onDeleted }: Props) {
   const [task, setTask] = useState<Task | null>(null);
   const [logs, setLogs] = useState<TaskLog[]>([]);
   const [error, setError] = useState<string | null>(null);
+  const taskRef = useRef(task);
+  taskRef.current = task;
   const logBox = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
 
@@ -50,7 +52,9 @@ export function TaskDrawer({ taskId, onClose, onChanged, onDeleted }: Props) {
     async (id: string) => {
       try {
         const fresh = await client.getTask(id);
-        setTask((current) => (current && current.id === id && current.version > fresh.version ? current : fresh));
+        setTask((current) =>
+          current && current.id === id && current.version > fresh.version ? current : fresh,
+        );
         setError(null);
       } catch (err) {
         setError(describeError(err));
@@ -92,12 +96,14 @@ export function TaskDrawer({ taskId, onClose, onChanged, onDeleted }: Props) {
       const { type: _type, ...line } = message;
       setLogs((current) => mergeLogs(current, [line]));
     } else if (message.type === 'task_status' && message.task_id === taskId) {
-      setTask((current) => {
-        if (!current || current.version >= message.version) return current;
-        if (current.status !== message.status) void refresh(taskId);
-        const { type: _type, task_id: _id, task_type: _taskType, ...fields } = message;
-        return { ...current, ...fields };
-      });
+      const current = taskRef.current;
+      // Still loading: the answer may predate this event, so ask again.
+      if (!current) return void refresh(taskId);
+      if (current.version >= message.version) return;
+      // Times, attempts and result are not in the event; a new status changes them.
+      if (current.status !== message.status) void refresh(taskId);
+      const { type: _type, task_id: _id, task_type: _taskType, ...fields } = message;
+      setTask({ ...current, ...fields });
     } else if (message.type === 'task_deleted' && message.task_id === taskId) {
       setError('This task was deleted.');
     }
@@ -148,7 +154,11 @@ export function TaskDrawer({ taskId, onClose, onChanged, onDeleted }: Props) {
             <Descriptions size="small" column={2} bordered>
               <Descriptions.Item label="Type">{task.type}</Descriptions.Item>
               <Descriptions.Item label="Status">
-                <Tag color={STATUS_COLOR[task.status]} data-testid="drawer-status" data-status={task.status}>
+                <Tag
+                  color={STATUS_COLOR[task.status]}
+                  data-testid="drawer-status"
+                  data-status={task.status}
+                >
                   {task.status}
                 </Tag>
               </Descriptions.Item>
@@ -173,7 +183,9 @@ export function TaskDrawer({ taskId, onClose, onChanged, onDeleted }: Props) {
               <Descriptions.Item label="Created">{formatTime(task.created_at)}</Descriptions.Item>
               <Descriptions.Item label="Updated">{formatTime(task.updated_at)}</Descriptions.Item>
               <Descriptions.Item label="Started">{formatTime(task.started_at)}</Descriptions.Item>
-              <Descriptions.Item label="Completed">{formatTime(task.completed_at)}</Descriptions.Item>
+              <Descriptions.Item label="Completed">
+                {formatTime(task.completed_at)}
+              </Descriptions.Item>
             </Descriptions>
 
             <section>

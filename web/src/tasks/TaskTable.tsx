@@ -1,5 +1,6 @@
 import { Button, Progress, Table, Tag, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
+import type { HTMLAttributes } from 'react';
 import type { Task } from '../../../src/client/index.js';
 import type { TaskPage } from './liveRows.js';
 import { STATUS_COLOR, formatTime } from './status.js';
@@ -22,14 +23,29 @@ function progressStatus(task: Task): 'success' | 'exception' | 'active' | 'norma
   return task.status === 'running' ? 'active' : 'normal';
 }
 
-export function TaskTable({ page, pageNumber, pageSize, loading, onPage, onOpen, onChanged, onDeleted }: Props) {
+export function TaskTable({
+  page,
+  pageNumber,
+  pageSize,
+  loading,
+  onPage,
+  onOpen,
+  onChanged,
+  onDeleted,
+}: Props) {
   const columns: ColumnsType<Task> = [
     {
       title: 'ID',
       dataIndex: 'id',
       width: 150,
       render: (id: string) => (
-        <Button type="link" size="small" onClick={() => onOpen(id)} data-testid="task-open" style={{ padding: 0 }}>
+        <Button
+          type="link"
+          size="small"
+          onClick={() => onOpen(id)}
+          data-testid="task-open"
+          style={{ padding: 0 }}
+        >
           <Typography.Text code ellipsis style={{ maxWidth: 130 }}>
             {id}
           </Typography.Text>
@@ -52,7 +68,12 @@ export function TaskTable({ page, pageNumber, pageSize, loading, onPage, onOpen,
       dataIndex: 'progress',
       width: 140,
       render: (progress: number, task) => (
-        <Progress percent={progress} size="small" status={progressStatus(task)} data-testid="task-progress" />
+        <Progress
+          percent={progress}
+          size="small"
+          status={progressStatus(task)}
+          data-testid="task-progress"
+        />
       ),
     },
     {
@@ -90,7 +111,7 @@ export function TaskTable({ page, pageNumber, pageSize, loading, onPage, onOpen,
       dataSource={page.tasks}
       loading={loading && page.tasks.length === 0}
       scroll={{ x: 1300 }}
-      onRow={(task) => ({ 'data-testid': `task-row-${task.id}` }) as React.HTMLAttributes<HTMLElement>}
+      onRow={(task) => ({ 'data-testid': `task-row-${task.id}` }) as HTMLAttributes<HTMLElement>}
       pagination={{
         current: pageNumber,
         pageSize,

@@ -31,11 +31,20 @@ export interface FeedEffect {
   reload?: boolean;
 }
 
-export function matchesQuery(query: ListQuery, task: { status: TaskStatus; type: string }): boolean {
-  return (!query.status || task.status === query.status) && (!query.type || task.type === query.type);
+export function matchesQuery(
+  query: ListQuery,
+  task: { status: TaskStatus; type: string },
+): boolean {
+  return (
+    (!query.status || task.status === query.status) && (!query.type || task.type === query.type)
+  );
 }
 
-export function applyFeedMessage(page: TaskPage, query: ListQuery, message: ServerMessage): FeedEffect {
+export function applyFeedMessage(
+  page: TaskPage,
+  query: ListQuery,
+  message: ServerMessage,
+): FeedEffect {
   switch (message.type) {
     case 'task_status': {
       const index = page.tasks.findIndex((task) => task.id === message.task_id);
@@ -61,9 +70,12 @@ export function applyFeedMessage(page: TaskPage, query: ListQuery, message: Serv
     }
     case 'task_created': {
       const { task } = message;
-      if (!matchesQuery(query, task) || page.tasks.some((row) => row.id === task.id)) return { page };
+      if (!matchesQuery(query, task) || page.tasks.some((row) => row.id === task.id))
+        return { page };
       if (query.page !== 1) return { page: { ...page, total: page.total + 1 } };
-      return { page: { tasks: [task, ...page.tasks].slice(0, query.pageSize), total: page.total + 1 } };
+      return {
+        page: { tasks: [task, ...page.tasks].slice(0, query.pageSize), total: page.total + 1 },
+      };
     }
     case 'task_deleted': {
       const tasks = page.tasks.filter((task) => task.id !== message.task_id);

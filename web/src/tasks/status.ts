@@ -11,7 +11,11 @@ export const STATUS_COLOR: Record<TaskStatus, string> = {
 };
 
 /** The row actions a status allows, from the one transition table (SPEC §2). */
-export function allowedActions(status: TaskStatus): { stop: boolean; cancel: boolean; rerun: boolean } {
+export function allowedActions(status: TaskStatus): {
+  stop: boolean;
+  cancel: boolean;
+  rerun: boolean;
+} {
   return {
     stop: ACTION_FROM.stop.includes(status),
     cancel: ACTION_FROM.cancel.includes(status),

@@ -37,10 +37,16 @@ export function useTaskPage(client: TailorClient) {
     inFlight.current = { seq, missed: [] };
     setLoading(true);
     try {
-      const data = await client.getTasks({ page: q.page, page_size: q.pageSize, status: q.status, type: q.type });
+      const data = await client.getTasks({
+        page: q.page,
+        page_size: q.pageSize,
+        status: q.status,
+        type: q.type,
+      });
       if (seq !== loadSeq.current) return;
       let next: TaskPage = { tasks: data.tasks, total: data.pagination.total };
-      for (const message of inFlight.current?.missed ?? []) next = applyFeedMessage(next, q, message).page;
+      for (const message of inFlight.current?.missed ?? [])
+        next = applyFeedMessage(next, q, message).page;
       setPage(next);
       setError(null);
     } catch (err) {
@@ -61,9 +67,12 @@ export function useTaskPage(client: TailorClient) {
     }, RELOAD_DEBOUNCE_MS);
   }, [load]);
 
-  useEffect(() => () => {
-    if (reloadTimer.current) clearTimeout(reloadTimer.current);
-  }, []);
+  useEffect(
+    () => () => {
+      if (reloadTimer.current) clearTimeout(reloadTimer.current);
+    },
+    [],
+  );
 
   useEffect(() => {
     void load();
@@ -74,7 +83,10 @@ export function useTaskPage(client: TailorClient) {
   /** Drop a row at once after our own delete; its task_deleted event then changes nothing. */
   const remove = useCallback(
     (taskId: string) => {
-      const effect = applyFeedMessage(pageRef.current, queryRef.current, { type: 'task_deleted', task_id: taskId });
+      const effect = applyFeedMessage(pageRef.current, queryRef.current, {
+        type: 'task_deleted',
+        task_id: taskId,
+      });
       setPage(effect.page);
       if (effect.reload) scheduleReload();
     },
