@@ -14,6 +14,8 @@ export default defineConfig({
   build: {
     outDir: fileURLToPath(new URL('./dist', import.meta.url)),
     emptyOutDir: true,
+    // antd's chunk is ~840 kB minified (~270 kB gzip) with the components the console uses.
+    chunkSizeWarningLimit: 1000,
     // antd is the bulk of the bundle; it changes less often than the console, so it is cached apart.
     rolldownOptions: {
       output: {

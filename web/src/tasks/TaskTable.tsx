@@ -46,7 +46,7 @@ export function TaskTable({
           data-testid="task-open"
           style={{ padding: 0 }}
         >
-          <Typography.Text code ellipsis style={{ maxWidth: 130 }}>
+          <Typography.Text code ellipsis title={id} style={{ maxWidth: 130 }}>
             {id}
           </Typography.Text>
         </Button>
