@@ -19,7 +19,10 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
         censor: '[redacted]',
       },
       serializers: {
-        req: (req: { method?: string; url?: string }) => ({ method: req.method, url: redactQueryToken(req.url ?? '') }),
+        req: (req: { method?: string; url?: string }) => ({
+          method: req.method,
+          url: redactQueryToken(req.url ?? ''),
+        }),
       },
     },
     destination ?? process.stdout,

@@ -9,8 +9,14 @@ import { tempDir } from './helpers/server.js';
 test('flags override env vars, which override the config file, which overrides defaults', () => {
   const dir = tempDir();
   const file = join(dir, 'tailor.json');
-  writeFileSync(file, JSON.stringify({ port: 1111, sdWebuiUrl: 'http://gpu:7860/', graceMs: 3000 }));
-  const config = loadConfig({ port: 3333 }, { TAILOR_PORT: '2222', SD_WEBUI_URL: 'http://env:7860', TAILOR_CONFIG: file });
+  writeFileSync(
+    file,
+    JSON.stringify({ port: 1111, sdWebuiUrl: 'http://gpu:7860/', graceMs: 3000 }),
+  );
+  const config = loadConfig(
+    { port: 3333 },
+    { TAILOR_PORT: '2222', SD_WEBUI_URL: 'http://env:7860', TAILOR_CONFIG: file },
+  );
   assert.equal(config.port, 3333);
   assert.equal(config.sdWebuiUrl, 'http://env:7860');
   assert.equal(config.graceMs, 3000);
@@ -20,21 +26,31 @@ test('flags override env vars, which override the config file, which overrides d
 
 test('a postgres:// URL selects PostgreSQL; bad values are refused with the variable named', () => {
   assert.equal(loadConfig({}, { TAILOR_DB: 'postgres://u@h/db' }).db, 'postgres://u@h/db');
-  assert.throws(() => loadConfig({}, { TAILOR_PORT: 'eighty' }), (e: Error) => e instanceof ConfigError && e.message.includes('TAILOR_PORT'));
+  assert.throws(
+    () => loadConfig({}, { TAILOR_PORT: 'eighty' }),
+    (e: Error) => e instanceof ConfigError && e.message.includes('TAILOR_PORT'),
+  );
   assert.throws(() => loadConfig({}, { TAILOR_TOKEN: 'short' }), /at least 16/);
 });
 
 test('binding beyond loopback without a token is refused; with a token it is allowed', () => {
-  assert.throws(() => loadConfig({ host: '0.0.0.0' }, {}), /refusing to listen on 0\.0\.0\.0 without TAILOR_TOKEN/);
+  assert.throws(
+    () => loadConfig({ host: '0.0.0.0' }, {}),
+    /refusing to listen on 0\.0\.0\.0 without TAILOR_TOKEN/,
+  );
   assert.equal(loadConfig({ host: '0.0.0.0' }, { TAILOR_TOKEN: 'x'.repeat(20) }).host, '0.0.0.0');
   assert.equal(loadConfig({ host: '::1' }, {}).host, '::1');
 });
 
 test('`tailor serve --host 0.0.0.0` without a token exits non-zero with a clear message', async () => {
   const cli = new URL('../src/cli/main.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--import', 'tsx', cli, 'serve', '--host', '0.0.0.0', '--data-dir', tempDir()], {
-    env: { ...process.env, TAILOR_TOKEN: '' },
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', cli, 'serve', '--host', '0.0.0.0', '--data-dir', tempDir()],
+    {
+      env: { ...process.env, TAILOR_TOKEN: '' },
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));

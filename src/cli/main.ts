@@ -10,7 +10,11 @@ import { formatTask, formatTaskTable } from './format.js';
 const program = new Command('tailor')
   .description('PixivTailor task manager: server and client')
   .version(VERSION)
-  .option('--url <url>', 'server URL for client commands (env TAILOR_URL)', process.env.TAILOR_URL ?? 'http://127.0.0.1:50052')
+  .option(
+    '--url <url>',
+    'server URL for client commands (env TAILOR_URL)',
+    process.env.TAILOR_URL ?? 'http://127.0.0.1:50052',
+  )
   .option('--token <token>', 'bearer token for client commands (env TAILOR_TOKEN)')
   .option('--json', 'print raw JSON');
 
@@ -43,7 +47,9 @@ program
     };
     let server;
     try {
-      server = await startServer({ config: loadConfig(flags, process.env, options.config as string | undefined) });
+      server = await startServer({
+        config: loadConfig(flags, process.env, options.config as string | undefined),
+      });
     } catch (error) {
       if (error instanceof ConfigError) {
         console.error(`tailor: ${error.message}`);
@@ -86,13 +92,29 @@ const printTask = (task: Task): void => print(task, () => formatTask(task));
 program
   .command('list')
   .description('list tasks, newest first')
-  .addOption(new Option('--status <status>').choices(['pending', 'running', 'completed', 'failed', 'cancelled']))
+  .addOption(
+    new Option('--status <status>').choices([
+      'pending',
+      'running',
+      'completed',
+      'failed',
+      'cancelled',
+    ]),
+  )
   .option('--type <type>')
   .option('--page <n>', 'page', integer, 1)
   .option('--page-size <n>', 'page size (≤ 100)', integer, 20)
   .action(async (o: { status?: Task['status']; type?: string; page: number; pageSize: number }) => {
-    const data = await client().getTasks({ status: o.status, type: o.type, page: o.page, page_size: o.pageSize });
-    print(data, () => `${formatTaskTable(data.tasks)}\n${data.tasks.length} of ${data.pagination.total}`);
+    const data = await client().getTasks({
+      status: o.status,
+      type: o.type,
+      page: o.page,
+      page_size: o.pageSize,
+    });
+    print(
+      data,
+      () => `${formatTaskTable(data.tasks)}\n${data.tasks.length} of ${data.pagination.total}`,
+    );
   });
 
 program
@@ -117,14 +139,33 @@ program
     );
   });
 
-program.command('show <id>').description('one task').action(async (id: string) => printTask(await client().getTask(id)));
-program.command('status <id>').description('status of one task').action(async (id: string) => {
-  const s = await client().getStatus(id);
-  print(s, () => `${s.task_id}  ${s.status}  ${s.progress}%  ${s.message}${s.error_message ? `\n  error: ${s.error_message}` : ''}`);
-});
-program.command('start <id>').description('re-run a finished task').action(async (id: string) => printTask(await client().startTask(id)));
-program.command('stop <id>').description('stop a running task').action(async (id: string) => printTask(await client().stopTask(id)));
-program.command('cancel <id>').description('cancel a pending or running task').action(async (id: string) => printTask(await client().cancelTask(id)));
+program
+  .command('show <id>')
+  .description('one task')
+  .action(async (id: string) => printTask(await client().getTask(id)));
+program
+  .command('status <id>')
+  .description('status of one task')
+  .action(async (id: string) => {
+    const s = await client().getStatus(id);
+    print(
+      s,
+      () =>
+        `${s.task_id}  ${s.status}  ${s.progress}%  ${s.message}${s.error_message ? `\n  error: ${s.error_message}` : ''}`,
+    );
+  });
+program
+  .command('start <id>')
+  .description('re-run a finished task')
+  .action(async (id: string) => printTask(await client().startTask(id)));
+program
+  .command('stop <id>')
+  .description('stop a running task')
+  .action(async (id: string) => printTask(await client().stopTask(id)));
+program
+  .command('cancel <id>')
+  .description('cancel a pending or running task')
+  .action(async (id: string) => printTask(await client().cancelTask(id)));
 program
   .command('delete <id>')
   .description('delete a task (a running one is stopped first)')
@@ -135,9 +176,12 @@ program
   });
 program
   .command('cleanup <kind>')
-  .description('delete finished tasks: completed | failed | cancelled | all (never pending or running)')
+  .description(
+    'delete finished tasks: completed | failed | cancelled | all (never pending or running)',
+  )
   .action(async (kind: string) => {
-    if (!['completed', 'failed', 'cancelled', 'all'].includes(kind)) throw new InvalidArgumentError('kind must be completed, failed, cancelled or all');
+    if (!['completed', 'failed', 'cancelled', 'all'].includes(kind))
+      throw new InvalidArgumentError('kind must be completed, failed, cancelled or all');
     const data = await client().cleanup(kind as 'all');
     print(data, () => `cleaned ${data.cleaned_count} ${data.cleanup_type} task(s)`);
   });
@@ -150,7 +194,10 @@ program
     let after = 0;
     for (;;) {
       const { logs } = await api.getLogs(id, { after_seq: after, limit: 1000 });
-      for (const line of logs) console.log(json() ? JSON.stringify(line) : `${line.time} ${line.level.padEnd(5)} ${line.message}`);
+      for (const line of logs)
+        console.log(
+          json() ? JSON.stringify(line) : `${line.time} ${line.level.padEnd(5)} ${line.message}`,
+        );
       if (logs.length) after = logs[logs.length - 1]!.seq;
       if (logs.length < 1000) break;
     }
@@ -159,10 +206,20 @@ program
     feed.onMessage((message) => {
       if (message.type === 'task_log' && message.task_id === id && message.seq > after) {
         after = message.seq;
-        console.log(json() ? JSON.stringify(message) : `${message.time} ${message.level.padEnd(5)} ${message.message}`);
+        console.log(
+          json()
+            ? JSON.stringify(message)
+            : `${message.time} ${message.level.padEnd(5)} ${message.message}`,
+        );
       }
-      if (message.type === 'task_status' && message.task_id === id && ['completed', 'failed', 'cancelled'].includes(message.status)) {
-        console.log(`-- ${message.status}${message.error_message ? `: ${message.error_message}` : ''}`);
+      if (
+        message.type === 'task_status' &&
+        message.task_id === id &&
+        ['completed', 'failed', 'cancelled'].includes(message.status)
+      ) {
+        console.log(
+          `-- ${message.status}${message.error_message ? `: ${message.error_message}` : ''}`,
+        );
         feed.close();
       }
       if (message.type === 'task_deleted' && message.task_id === id) feed.close();
@@ -185,7 +242,14 @@ program
   .description('registered task types')
   .action(async () => {
     const data = await client().getTaskTypes();
-    print(data, () => data.types.map((t) => `${t.type.padEnd(10)} ${t.runnable ? 'runs here' : 'other nodes'}  ${t.description}`).join('\n'));
+    print(data, () =>
+      data.types
+        .map(
+          (t) =>
+            `${t.type.padEnd(10)} ${t.runnable ? 'runs here' : 'other nodes'}  ${t.description}`,
+        )
+        .join('\n'),
+    );
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -56,7 +56,10 @@ export interface SocketLike {
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
   addEventListener(type: 'open' | 'close' | 'error', listener: (event: unknown) => void): void;
 }
-export type SocketFactory = new (url: string, options?: { headers?: Record<string, string> }) => SocketLike;
+export type SocketFactory = new (
+  url: string,
+  options?: { headers?: Record<string, string> },
+) => SocketLike;
 
 export interface ClientOptions {
   baseUrl: string;
@@ -75,12 +78,17 @@ export class TailorClient {
   constructor(options: ClientOptions) {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.token = options.token ?? null;
-    this.socketFactory = options.WebSocket ?? (globalThis as { WebSocket?: SocketFactory }).WebSocket;
+    this.socketFactory =
+      options.WebSocket ?? (globalThis as { WebSocket?: SocketFactory }).WebSocket;
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
   }
 
   /** POST a JSON body, unwrap the envelope, throw TailorApiError on a non-zero code. */
-  async call<T>(path: string, body: unknown = {}, method: 'POST' | 'GET' | 'PUT' | 'DELETE' = 'POST'): Promise<T> {
+  async call<T>(
+    path: string,
+    body: unknown = {},
+    method: 'POST' | 'GET' | 'PUT' | 'DELETE' = 'POST',
+  ): Promise<T> {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (method === 'POST' || method === 'PUT') headers['content-type'] = 'application/json';
@@ -94,16 +102,25 @@ export class TailorClient {
     try {
       envelope = JSON.parse(text) as Envelope<T>;
     } catch {
-      throw new TailorApiError(response.status, response.status * 100, `unexpected response: ${text.slice(0, 200)}`);
+      throw new TailorApiError(
+        response.status,
+        response.status * 100,
+        `unexpected response: ${text.slice(0, 200)}`,
+      );
     }
     if (!envelope.status || envelope.status.code !== 0) {
-      const status = envelope.status ?? { code: response.status * 100, message: response.statusText };
+      const status = envelope.status ?? {
+        code: response.status * 100,
+        message: response.statusText,
+      };
       throw new TailorApiError(response.status, status.code, status.message, status.details);
     }
     return envelope.data as T;
   }
 
-  getTasks(options: ListOptions = {}): Promise<{ tasks: Task[]; pagination: { page: number; page_size: number; total: number } }> {
+  getTasks(
+    options: ListOptions = {},
+  ): Promise<{ tasks: Task[]; pagination: { page: number; page_size: number; total: number } }> {
     return this.call('/api/tasks', {
       pagination: { page: options.page ?? 1, page_size: options.page_size ?? 20 },
       ...(options.status ? { status: options.status } : {}),
@@ -119,7 +136,11 @@ export class TailorClient {
     return this.call('/api/status', { task_id: taskId });
   }
 
-  createTask(type: string, config: Record<string, unknown>, options: CreateOptions = {}): Promise<Task> {
+  createTask(
+    type: string,
+    config: Record<string, unknown>,
+    options: CreateOptions = {},
+  ): Promise<Task> {
     return this.call('/api/task/create', { type, config, ...options });
   }
 
@@ -135,15 +156,26 @@ export class TailorClient {
     return this.call('/api/cancel', { task_id: taskId });
   }
 
-  deleteTask(taskId: string, options: { deleteFiles?: boolean } = {}): Promise<{ task_id: string }> {
-    return this.call('/api/delete', { task_id: taskId, ...(options.deleteFiles ? { delete_files: true } : {}) });
+  deleteTask(
+    taskId: string,
+    options: { deleteFiles?: boolean } = {},
+  ): Promise<{ task_id: string }> {
+    return this.call('/api/delete', {
+      task_id: taskId,
+      ...(options.deleteFiles ? { delete_files: true } : {}),
+    });
   }
 
-  cleanup(cleanupType: TerminalStatus | 'all'): Promise<{ cleaned_count: number; cleanup_type: string }> {
+  cleanup(
+    cleanupType: TerminalStatus | 'all',
+  ): Promise<{ cleaned_count: number; cleanup_type: string }> {
     return this.call('/api/task/cleanup', { cleanup_type: cleanupType });
   }
 
-  getLogs(taskId: string, options: { after_seq?: number; limit?: number } = {}): Promise<{ logs: TaskLog[] }> {
+  getLogs(
+    taskId: string,
+    options: { after_seq?: number; limit?: number } = {},
+  ): Promise<{ logs: TaskLog[] }> {
     return this.call('/api/task/logs', { task_id: taskId, ...options });
   }
 
@@ -153,7 +185,8 @@ export class TailorClient {
 
   /** Open `/ws`; resolves once connected. */
   async connect(): Promise<TaskFeed> {
-    if (!this.socketFactory) throw new Error('no WebSocket implementation: pass one in ClientOptions.WebSocket');
+    if (!this.socketFactory)
+      throw new Error('no WebSocket implementation: pass one in ClientOptions.WebSocket');
     const url = new URL(this.baseUrl.replace(/^http/, 'ws') + '/ws');
     const headers: Record<string, string> = {};
     if (this.token) {
@@ -161,11 +194,24 @@ export class TailorClient {
       // Browsers cannot send headers on a WebSocket: the token also travels in the query.
       url.searchParams.set('token', this.token);
     }
-    const socket = new this.socketFactory(url.toString(), { headers });
+    // A browser's WebSocket takes subprotocols as its second argument and cannot send headers;
+    // there the token travels in the query only.
+    const inBrowser = typeof (globalThis as { document?: unknown }).document !== 'undefined';
+    const socket = inBrowser
+      ? new this.socketFactory(url.toString())
+      : new this.socketFactory(url.toString(), { headers });
     await new Promise<void>((resolve, reject) => {
       socket.addEventListener('open', () => resolve());
-      socket.addEventListener('error', (event) => reject(new Error(`websocket error: ${String((event as { message?: string }).message ?? 'connection failed')}`)));
-      socket.addEventListener('close', () => reject(new Error('websocket closed before it opened')));
+      socket.addEventListener('error', (event) =>
+        reject(
+          new Error(
+            `websocket error: ${String((event as { message?: string }).message ?? 'connection failed')}`,
+          ),
+        ),
+      );
+      socket.addEventListener('close', () =>
+        reject(new Error('websocket closed before it opened')),
+      );
     });
     return new TaskFeed(socket);
   }
@@ -224,9 +270,18 @@ export class TaskFeed {
   }
 
   /** Resolves with the first message matching `predicate`, or rejects after `timeoutMs`. */
-  waitFor<M extends ServerMessage>(predicate: (message: ServerMessage) => message is M, timeoutMs?: number): Promise<M>;
-  waitFor(predicate: (message: ServerMessage) => boolean, timeoutMs?: number): Promise<ServerMessage>;
-  waitFor(predicate: (message: ServerMessage) => boolean, timeoutMs = 30_000): Promise<ServerMessage> {
+  waitFor<M extends ServerMessage>(
+    predicate: (message: ServerMessage) => message is M,
+    timeoutMs?: number,
+  ): Promise<M>;
+  waitFor(
+    predicate: (message: ServerMessage) => boolean,
+    timeoutMs?: number,
+  ): Promise<ServerMessage>;
+  waitFor(
+    predicate: (message: ServerMessage) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<ServerMessage> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         off();

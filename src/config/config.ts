@@ -51,7 +51,9 @@ const ENV_NAMES: Record<keyof TailorConfig, string> = {
   logLevel: 'TAILOR_LOG_LEVEL',
 };
 
-export type ConfigInput = Partial<Record<keyof TailorConfig, string | number | string[] | null | undefined>>;
+export type ConfigInput = Partial<
+  Record<keyof TailorConfig, string | number | string[] | null | undefined>
+>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -83,7 +85,9 @@ export function loadConfig(
     if (value === undefined || value === null) return fallback;
     const n = typeof value === 'number' ? value : Number(value);
     if (!Number.isInteger(n) || n < min || n > max) {
-      throw new ConfigError(`${key} (${ENV_NAMES[key]}) must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+      throw new ConfigError(
+        `${key} (${ENV_NAMES[key]}) must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`,
+      );
     }
     return n;
   };
@@ -157,6 +161,7 @@ function readConfigFile(file: string): ConfigInput {
   }
   const known = new Set(Object.keys(ENV_NAMES));
   const unknown = Object.keys(parsed).filter((key) => !known.has(key));
-  if (unknown.length) throw new ConfigError(`config file ${file}: unknown keys ${unknown.join(', ')}`);
+  if (unknown.length)
+    throw new ConfigError(`config file ${file}: unknown keys ${unknown.join(', ')}`);
   return parsed as ConfigInput;
 }

@@ -8,7 +8,8 @@ import type { JsonObject, JsonValue } from './task.js';
  */
 export const REDACTED = '[redacted]';
 
-const SECRET_KEY = /(cookie|token|password|passwd|secret|authorization|api[_-]?key|credential|session)/i;
+const SECRET_KEY =
+  /(cookie|token|password|passwd|secret|authorization|api[_-]?key|credential|session)/i;
 
 export function isSecretKey(key: string): boolean {
   return SECRET_KEY.test(key);

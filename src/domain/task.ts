@@ -31,12 +31,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 export const KNOWN_TASK_TYPES = ['generate', 'crawl', 'tag', 'train', 'classify'] as const;
 
 export type JsonValue =
-  | string
-  | number
-  | boolean
-  | null
-  | JsonValue[]
-  | { [key: string]: JsonValue };
+  string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 
 export interface Task {
@@ -82,7 +77,9 @@ export function isTaskStatus(value: unknown): value is TaskStatus {
 }
 
 /** Which user actions a status permits; the HTTP layer maps a refusal to 409. */
-export const ACTION_FROM: Readonly<Record<'stop' | 'cancel' | 'rerun' | 'cleanup', readonly TaskStatus[]>> = {
+export const ACTION_FROM: Readonly<
+  Record<'stop' | 'cancel' | 'rerun' | 'cleanup', readonly TaskStatus[]>
+> = {
   stop: ['running'],
   cancel: ['pending', 'running'],
   rerun: ['completed', 'failed', 'cancelled'],

@@ -13,11 +13,18 @@ export interface HttpClientOptions {
  * One pooled undici dispatcher shared by every executor: keep-alive connections to the WebUI and
  * Pixiv, the configured proxy, and a default timeout a request can override.
  */
-export function createHttpClient(options: HttpClientOptions = {}): HttpClient & { close(): Promise<void> } {
+export function createHttpClient(
+  options: HttpClientOptions = {},
+): HttpClient & { close(): Promise<void> } {
   const connectTimeout = options.connectTimeoutMs ?? 10_000;
   const defaultTimeout = options.timeoutMs ?? 60_000;
   const dispatcher: Dispatcher = options.proxy
-    ? new ProxyAgent({ uri: options.proxy, connect: { timeout: connectTimeout }, headersTimeout: 0, bodyTimeout: 0 })
+    ? new ProxyAgent({
+        uri: options.proxy,
+        connect: { timeout: connectTimeout },
+        headersTimeout: 0,
+        bodyTimeout: 0,
+      })
     : new Agent({ connect: { timeout: connectTimeout }, headersTimeout: 0, bodyTimeout: 0 });
 
   return {

@@ -46,7 +46,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit,
     // Never coerce (`{"task_id": 42}` is a 400), never strip unknown fields silently.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: true } },
+    ajv: {
+      customOptions: {
+        coerceTypes: false,
+        removeAdditional: false,
+        useDefaults: true,
+        allErrors: true,
+      },
+    },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
@@ -60,7 +67,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
   installErrorHandling(app);
   // Before the security hooks: the plugin's own onRequest hook marks upgrade requests so that a
   // refused upgrade (401) has its raw socket destroyed; after them it would leak and hang close().
-  await app.register(fastifyWebsocket, { options: { maxPayload: WS_MAX_MESSAGE_BYTES } });
+  await app.register(fastifyWebsocket, {
+    options: { maxPayload: WS_MAX_MESSAGE_BYTES },
+    // The default closes clients politely and can wait out ws's 30 s close handshake for a client
+    // that is half-way gone; shutdown terminates them instead.
+    preClose(done) {
+      for (const client of this.websocketServer.clients) client.terminate();
+      this.websocketServer.close();
+      done();
+    },
+  });
   installSecurity(app, { token: options.token, allowedOrigins: options.allowedOrigins });
 
   const hub = new WsHub(options.events, (id) => options.store.getTask(id), options.logger, {
@@ -70,7 +86,11 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const metrics = createMetrics(options.events, { wsClients: () => hub.size });
   app.addHook('onResponse', async (request, reply) => {
     metrics.httpSeconds.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unknown', code: reply.statusCode },
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unknown',
+        code: reply.statusCode,
+      },
       reply.elapsedTime / 1000,
     );
   });
@@ -92,7 +112,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: options.token ? [{ bearer: [] }] : [],
     },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`),
+    },
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.addSchema(Task);
@@ -107,7 +129,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
       preValidation: async (request, reply) => {
         // Cross-site WebSocket hijacking: a page on another origin must not read our events.
         if (!isAllowedOrigin(request, options.allowedOrigins)) {
-          return reply.status(403).send(errorBody(ErrorCode.UNAUTHORIZED, 'websocket origin not allowed'));
+          return reply
+            .status(403)
+            .send(errorBody(ErrorCode.UNAUTHORIZED, 'websocket origin not allowed'));
         }
       },
     },
@@ -115,16 +139,27 @@ export async function buildApp(options: AppOptions): Promise<App> {
   );
 
   await app.register(taskRoutes, { scheduler: options.scheduler });
-  await app.register(fileRoutes, { outputDirOf: (id: string) => options.scheduler.outputDirOf(id) });
+  await app.register(fileRoutes, {
+    outputDirOf: (id: string) => options.scheduler.outputDirOf(id),
+  });
   await app.register(systemRoutes, {
     store: options.store,
     metrics: metrics.registry,
-    info: { node: options.scheduler.owner.node, version: options.version, store: options.store.kind },
+    info: {
+      node: options.scheduler.owner.node,
+      version: options.version,
+      store: options.store.kind,
+    },
   });
   for (const plugin of options.plugins ?? []) await plugin(app);
 
   if (options.consoleDir && existsSync(options.consoleDir)) {
-    await app.register(fastifyStatic, { root: options.consoleDir, prefix: '/', index: ['index.html'], wildcard: false });
+    await app.register(fastifyStatic, {
+      root: options.consoleDir,
+      prefix: '/',
+      index: ['index.html'],
+      wildcard: false,
+    });
   }
 
   return Object.assign(app as unknown as FastifyInstance, { hub });

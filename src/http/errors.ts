@@ -23,36 +23,63 @@ export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
     void reply
       .status(404)
-      .send(errorBody(ErrorCode.NOT_FOUND, `no route ${request.method} ${request.url.split('?')[0]}`));
+      .send(
+        errorBody(ErrorCode.NOT_FOUND, `no route ${request.method} ${request.url.split('?')[0]}`),
+      );
   });
 }
 
-function classify(error: FastifyError | TailorError | Error): { code: ErrorCodeValue; message: string; details?: unknown } {
-  if (error instanceof TailorError) return { code: error.code, message: error.message, details: error.details };
+function classify(error: FastifyError | TailorError | Error): {
+  code: ErrorCodeValue;
+  message: string;
+  details?: unknown;
+} {
+  if (error instanceof TailorError)
+    return { code: error.code, message: error.message, details: error.details };
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     const where = fastifyError.validationContext ?? 'body';
     const fields = describeErrors(fastifyError.validation as never, '');
     const text = fields.map((f) => `${f.path || '/'} ${f.message}`).join('; ');
-    return { code: ErrorCode.VALIDATION, message: `invalid ${where}: ${text}`, details: { fields } };
+    return {
+      code: ErrorCode.VALIDATION,
+      message: `invalid ${where}: ${text}`,
+      details: { fields },
+    };
   }
   switch (fastifyError.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { code: ErrorCode.BODY_TOO_LARGE, message: 'request body is too large' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message: 'request body must be application/json' };
+      return {
+        code: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+        message: 'request body must be application/json',
+      };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { code: ErrorCode.INVALID_JSON, message: 'request body is empty; a JSON object is required' };
+      return {
+        code: ErrorCode.INVALID_JSON,
+        message: 'request body is empty; a JSON object is required',
+      };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return { code: ErrorCode.INVALID_JSON, message: `request body is not valid JSON: ${error.message}` };
+      return {
+        code: ErrorCode.INVALID_JSON,
+        message: `request body is not valid JSON: ${error.message}`,
+      };
   }
   if (error instanceof SyntaxError || fastifyError.statusCode === 400) {
-    return { code: ErrorCode.INVALID_JSON, message: `request body is not valid JSON: ${error.message}` };
+    return {
+      code: ErrorCode.INVALID_JSON,
+      message: `request body is not valid JSON: ${error.message}`,
+    };
   }
-  if (fastifyError.statusCode === 413) return { code: ErrorCode.BODY_TOO_LARGE, message: 'request body is too large' };
+  if (fastifyError.statusCode === 413)
+    return { code: ErrorCode.BODY_TOO_LARGE, message: 'request body is too large' };
   if (fastifyError.statusCode === 415) {
-    return { code: ErrorCode.UNSUPPORTED_MEDIA_TYPE, message: 'request body must be application/json' };
+    return {
+      code: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+      message: 'request body must be application/json',
+    };
   }
   return { code: ErrorCode.INTERNAL, message: 'internal error' };
 }

@@ -41,10 +41,16 @@ export function createMetrics(events: TaskEvents, gauges: { wsClients: () => num
   });
   const unsubscribe = events.subscribe((event) => {
     if (event.kind === 'created') created.inc({ type: event.task.type });
-    if (event.kind === 'status' && event.task.completed_at && event.task.status !== 'pending' && event.task.status !== 'running') {
+    if (
+      event.kind === 'status' &&
+      event.task.completed_at &&
+      event.task.status !== 'pending' &&
+      event.task.status !== 'running'
+    ) {
       finished.inc({ type: event.task.type, status: event.task.status });
       if (event.task.started_at) {
-        const seconds = (Date.parse(event.task.completed_at) - Date.parse(event.task.started_at)) / 1000;
+        const seconds =
+          (Date.parse(event.task.completed_at) - Date.parse(event.task.started_at)) / 1000;
         if (seconds >= 0) runSeconds.observe({ type: event.task.type }, seconds);
       }
     }

@@ -14,8 +14,14 @@ import { LIMITS } from '../scheduler/scheduler.js';
  * the OpenAPI document at /openapi.json is generated from the same objects.
  */
 
-export const TaskId = Type.String({ pattern: TASK_ID_PATTERN, description: 'Opaque, URL-safe task id' });
-export const TaskType = Type.String({ pattern: TASK_TYPE_PATTERN, description: 'Task type, e.g. generate' });
+export const TaskId = Type.String({
+  pattern: TASK_ID_PATTERN,
+  description: 'Opaque, URL-safe task id',
+});
+export const TaskType = Type.String({
+  pattern: TASK_TYPE_PATTERN,
+  description: 'Task type, e.g. generate',
+});
 export const TaskStatus = Type.Enum([...TASK_STATUSES]);
 const Timestamp = Type.String({ format: 'date-time' });
 const NullableTimestamp = Type.Union([Timestamp, Type.Null()]);
@@ -27,13 +33,17 @@ export const Task = Type.Object(
     status: TaskStatus,
     progress: Type.Integer({ minimum: 0, maximum: 100 }),
     message: Type.String(),
-    config: Type.Record(Type.String(), Type.Unknown(), { description: 'Validated parameters; secrets redacted' }),
+    config: Type.Record(Type.String(), Type.Unknown(), {
+      description: 'Validated parameters; secrets redacted',
+    }),
     result: Type.Unknown({ description: 'Executor output, or null' }),
     error_message: Type.Union([Type.String(), Type.Null()]),
     priority: Type.Integer(),
     attempts: Type.Integer(),
     max_attempts: Type.Integer(),
-    owner: Type.Union([Type.String(), Type.Null()], { description: 'Node that runs or last ran it' }),
+    owner: Type.Union([Type.String(), Type.Null()], {
+      description: 'Node that runs or last ran it',
+    }),
     version: Type.Integer({ description: 'Increases with every visible change' }),
     created_at: Timestamp,
     started_at: NullableTimestamp,
@@ -61,7 +71,9 @@ export const TaskIdBody = Type.Object({ task_id: TaskId }, strict);
 export const DeleteBody = Type.Object(
   {
     task_id: TaskId,
-    delete_files: Type.Optional(Type.Boolean({ description: "Also delete the task's output folder" })),
+    delete_files: Type.Optional(
+      Type.Boolean({ description: "Also delete the task's output folder" }),
+    ),
   },
   strict,
 );
@@ -73,12 +85,16 @@ export const ListBody = Type.Object(
         {
           page: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1 })),
           page_size: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
-          total: Type.Optional(Type.Integer({ description: 'Ignored; accepted for seed compatibility' })),
+          total: Type.Optional(
+            Type.Integer({ description: 'Ignored; accepted for seed compatibility' }),
+          ),
         },
         strict,
       ),
     ),
-    status: Type.Optional(Type.Union([TaskStatus, Type.Literal('')], { description: "'' means any" })),
+    status: Type.Optional(
+      Type.Union([TaskStatus, Type.Literal('')], { description: "'' means any" }),
+    ),
     type: Type.Optional(Type.Union([TaskType, Type.Literal('')], { description: "'' means any" })),
   },
   strict,
@@ -104,12 +120,24 @@ export const LogsBody = Type.Object(
 export const CreateBody = Type.Object(
   {
     type: TaskType,
-    config: Type.Record(Type.String(), Type.Unknown(), { description: "Validated by the type's executor schema" }),
+    config: Type.Record(Type.String(), Type.Unknown(), {
+      description: "Validated by the type's executor schema",
+    }),
     priority: Type.Optional(
-      Type.Integer({ minimum: -LIMITS.priority, maximum: LIMITS.priority, default: 0, description: 'Higher runs first within its lane' }),
+      Type.Integer({
+        minimum: -LIMITS.priority,
+        maximum: LIMITS.priority,
+        default: 0,
+        description: 'Higher runs first within its lane',
+      }),
     ),
     max_attempts: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: LIMITS.maxAttempts, default: 2, description: 'Limit for automatic re-runs after a crash' }),
+      Type.Integer({
+        minimum: 1,
+        maximum: LIMITS.maxAttempts,
+        default: 2,
+        description: 'Limit for automatic re-runs after a crash',
+      }),
     ),
   },
   strict,
@@ -128,7 +156,11 @@ export const StatusData = Type.Object({
 
 export const ListData = Type.Object({
   tasks: Type.Array(Type.Ref('Task')),
-  pagination: Type.Object({ page: Type.Integer(), page_size: Type.Integer(), total: Type.Integer() }),
+  pagination: Type.Object({
+    page: Type.Integer(),
+    page_size: Type.Integer(),
+    total: Type.Integer(),
+  }),
 });
 
 const Status = Type.Object({ code: Type.Integer(), message: Type.String() });

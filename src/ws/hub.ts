@@ -87,7 +87,8 @@ export class WsHub {
     this.clients.add(client);
     socket.on('pong', () => (client.alive = true));
     socket.on('message', (data, isBinary) => {
-      if (isBinary) return this.send(client, { type: 'error', message: 'binary messages are not supported' });
+      if (isBinary)
+        return this.send(client, { type: 'error', message: 'binary messages are not supported' });
       void this.onMessage(client, data.toString());
     });
     socket.on('close', () => this.forget(client));
@@ -126,8 +127,14 @@ export class WsHub {
         client.tasks.delete(message.task_id);
         return;
       case 'subscribe_task': {
-        if (!client.tasks.has(message.task_id) && client.tasks.size >= this.limits.maxSubscriptions) {
-          return this.send(client, { type: 'error', message: `at most ${this.limits.maxSubscriptions} task subscriptions` });
+        if (
+          !client.tasks.has(message.task_id) &&
+          client.tasks.size >= this.limits.maxSubscriptions
+        ) {
+          return this.send(client, {
+            type: 'error',
+            message: `at most ${this.limits.maxSubscriptions} task subscriptions`,
+          });
         }
         // Subscribe before reading, so no transition can fall between the read and the
         // subscription; the version check drops events the snapshot already covers.
@@ -137,7 +144,10 @@ export class WsHub {
           task = await this.loadTask(message.task_id);
         } catch (error) {
           this.logger.error({ err: error }, 'websocket snapshot failed');
-          return this.send(client, { type: 'error', message: 'could not read the task; try again' });
+          return this.send(client, {
+            type: 'error',
+            message: 'could not read the task; try again',
+          });
         }
         if (!task) {
           client.tasks.delete(message.task_id);
@@ -173,7 +183,10 @@ export class WsHub {
         return;
       }
       case 'deleted': {
-        const text = JSON.stringify({ type: 'task_deleted', task_id: event.taskId } satisfies ServerMessage);
+        const text = JSON.stringify({
+          type: 'task_deleted',
+          task_id: event.taskId,
+        } satisfies ServerMessage);
         for (const client of this.clients) {
           if (client.all || client.tasks.has(event.taskId)) this.sendText(client, { text });
         }
@@ -191,7 +204,10 @@ export class WsHub {
   }
 
   private send(client: Client, message: ServerMessage, coalesceKey?: string): void {
-    this.sendText(client, { text: JSON.stringify(message), ...(coalesceKey ? { coalesceKey } : {}) });
+    this.sendText(client, {
+      text: JSON.stringify(message),
+      ...(coalesceKey ? { coalesceKey } : {}),
+    });
   }
 
   private sendText(client: Client, item: Queued): void {
@@ -211,7 +227,10 @@ export class WsHub {
     }
     client.queue.push(item);
     if (client.queue.length > this.limits.maxQueuedMessages) {
-      this.logger.warn({ queued: client.queue.length }, 'dropping a websocket client that does not read');
+      this.logger.warn(
+        { queued: client.queue.length },
+        'dropping a websocket client that does not read',
+      );
       socket.terminate();
       this.forget(client);
       return;

@@ -42,7 +42,10 @@ export function statusMessage(task: Task): Extract<ServerMessage, { type: 'task_
   };
 }
 
-export const createdMessage = (task: Task): ServerMessage => ({ type: 'task_created', task: redactTask(task) });
+export const createdMessage = (task: Task): ServerMessage => ({
+  type: 'task_created',
+  task: redactTask(task),
+});
 
 /** Parse and check one client message; a string return is the error to send back. */
 export function parseClientMessage(raw: string): ClientMessage | string {
@@ -52,7 +55,8 @@ export function parseClientMessage(raw: string): ClientMessage | string {
   } catch {
     return 'message is not valid JSON';
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'message must be a JSON object';
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    return 'message must be a JSON object';
   const message = value as Record<string, unknown>;
   switch (message.type) {
     case 'subscribe_task':

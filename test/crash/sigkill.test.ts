@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { TailorClient } from '../../src/client/index.js';
+import { TailorClient, type Task } from '../../src/client/index.js';
 import { spawnServer } from '../helpers/child.js';
 import { eventually, tempDir, waitForStatus } from '../helpers/server.js';
 
@@ -25,20 +25,32 @@ function journal(file: string): { event: string; id: string }[] {
 test('after a SIGKILL, waiting tasks still run in order, interrupted ones are requeued or failed per max_attempts, no lane is blocked', async () => {
   const dataDir = tempDir();
   const file = join(dataDir, 'journal.txt');
-  const env = { TAILOR_DATA_DIR: dataDir, TAILOR_PORT: '0', TAILOR_NODE_ID: 'crash-node', TAILOR_TEST_JOURNAL: file };
+  const env = {
+    TAILOR_DATA_DIR: dataDir,
+    TAILOR_PORT: '0',
+    TAILOR_NODE_ID: 'crash-node',
+    TAILOR_TEST_JOURNAL: file,
+  };
   let server = await spawnServer('./child-server.ts', env);
   try {
     let client = new TailorClient({ baseUrl: server.url });
     // alpha: the head may retry once; beta: the head has a single attempt.
     const a1 = await client.createTask('alpha', { ms: 1500, label: 'a1' }, { max_attempts: 2 });
-    const alphaWaiting = [];
-    for (let i = 2; i <= 4; i++) alphaWaiting.push(await client.createTask('alpha', { ms: 10, label: `a${i}` }));
+    const alphaWaiting: Task[] = [];
+    for (let i = 2; i <= 4; i++)
+      alphaWaiting.push(await client.createTask('alpha', { ms: 10, label: `a${i}` }));
     const b1 = await client.createTask('beta', { ms: 60_000, label: 'b1' }, { max_attempts: 1 });
     const b2 = await client.createTask('beta', { ms: 10, label: 'b2' });
-    await eventually(() => {
-      const started = journal(file).filter((e) => e.event === 'start').map((e) => e.id);
-      return started.includes(a1.id) && started.includes(b1.id);
-    }, 20_000, 'the heads of both lanes to start');
+    await eventually(
+      () => {
+        const started = journal(file)
+          .filter((e) => e.event === 'start')
+          .map((e) => e.id);
+        return started.includes(a1.id) && started.includes(b1.id);
+      },
+      20_000,
+      'the heads of both lanes to start',
+    );
 
     assert.equal(await server.kill('SIGKILL'), null);
     const beforeRestart = journal(file).length;
@@ -73,21 +85,37 @@ test('after a SIGKILL, waiting tasks still run in order, interrupted ones are re
 test('SIGTERM shuts down gracefully: the running task is requeued without spending an attempt and finishes after restart', async () => {
   const dataDir = tempDir();
   const file = join(dataDir, 'journal.txt');
-  const env = { TAILOR_DATA_DIR: dataDir, TAILOR_PORT: '0', TAILOR_NODE_ID: 'term-node', TAILOR_TEST_JOURNAL: file };
+  const env = {
+    TAILOR_DATA_DIR: dataDir,
+    TAILOR_PORT: '0',
+    TAILOR_NODE_ID: 'term-node',
+    TAILOR_TEST_JOURNAL: file,
+  };
   let server = await spawnServer('./child-server.ts', env);
   try {
     let client = new TailorClient({ baseUrl: server.url });
     const t = await client.createTask('gamma', { ms: 60_000 }, { max_attempts: 1 });
-    await eventually(() => journal(file).some((e) => e.event === 'start' && e.id === t.id), 20_000, 'the task to start');
+    await eventually(
+      () => journal(file).some((e) => e.event === 'start' && e.id === t.id),
+      20_000,
+      'the task to start',
+    );
     assert.equal(await server.kill('SIGTERM'), 0);
-    assert.ok(journal(file).some((e) => e.event === 'end' && e.id === t.id), 'the executor was aborted before exit');
+    assert.ok(
+      journal(file).some((e) => e.event === 'end' && e.id === t.id),
+      'the executor was aborted before exit',
+    );
 
     server = await spawnServer('./child-server.ts', env);
     client = new TailorClient({ baseUrl: server.url });
-    const restarted = await eventually(async () => {
-      const task = await client.getTask(t.id);
-      return task.status === 'running' ? task : undefined;
-    }, 20_000, 'the requeued task to run again');
+    const restarted = await eventually(
+      async () => {
+        const task = await client.getTask(t.id);
+        return task.status === 'running' ? task : undefined;
+      },
+      20_000,
+      'the requeued task to run again',
+    );
     assert.equal(restarted.attempts, 1, 'the shutdown did not use up the only attempt');
     await client.stopTask(t.id);
   } finally {

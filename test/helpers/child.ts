@@ -9,18 +9,27 @@ export interface Child {
 }
 
 /** Start a node script (through tsx) and wait for its `LISTENING <url>` line. */
-export async function spawnServer(script: string, env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<Child> {
+export async function spawnServer(
+  script: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 30_000,
+): Promise<Child> {
   const path = fileURLToPath(new URL(script, import.meta.url));
   const child = spawn(process.execPath, ['--import', 'tsx', path], {
     env: { ...process.env, TAILOR_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => resolve(code)),
+  );
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`server did not start within ${timeoutMs} ms: ${stderr}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`server did not start within ${timeoutMs} ms: ${stderr}`)),
+      timeoutMs,
+    );
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /LISTENING (\S+)/.exec(out);

@@ -56,9 +56,13 @@ export class Recorder {
     this.runs.push(record);
     const n = (this.active.get(record.type) ?? 0) + 1;
     this.active.set(record.type, n);
-    this.maxConcurrentPerType.set(record.type, Math.max(n, this.maxConcurrentPerType.get(record.type) ?? 0));
+    this.maxConcurrentPerType.set(
+      record.type,
+      Math.max(n, this.maxConcurrentPerType.get(record.type) ?? 0),
+    );
     for (const [type, count] of this.active) {
-      if (type !== record.type && count > 0) this.overlappingTypes.add([type, record.type].sort().join('+'));
+      if (type !== record.type && count > 0)
+        this.overlappingTypes.add([type, record.type].sort().join('+'));
     }
     return record;
   }
@@ -74,7 +78,10 @@ export class Recorder {
 }
 
 export class Gates {
-  private readonly gates = new Map<string, { promise: Promise<void>; open: () => void; entered: number; waiters: (() => void)[] }>();
+  private readonly gates = new Map<
+    string,
+    { promise: Promise<void>; open: () => void; entered: number; waiters: (() => void)[] }
+  >();
 
   private get(name: string) {
     let gate = this.gates.get(name);
@@ -132,7 +139,8 @@ export function testExecutor(type: string, options: TestExecutorOptions = {}): E
       const config = ctx.config as Record<string, unknown>;
       if (config.throwSync) throw new Error('thrown synchronously');
       const record = options.recorder?.begin(ctx);
-      if (options.journal) appendFileSync(options.journal, `start ${ctx.task.id} ${type} ${Date.now()}\n`);
+      if (options.journal)
+        appendFileSync(options.journal, `start ${ctx.task.id} ${type} ${Date.now()}\n`);
       const honest = async (ms: number): Promise<void> => {
         if (config.ignoreAbort) return new Promise((resolve) => setTimeout(resolve, ms));
         try {
@@ -150,7 +158,8 @@ export function testExecutor(type: string, options: TestExecutorOptions = {}): E
         }
         const lines = (config.logs as number | undefined) ?? 0;
         const filler = 'x'.repeat((config.logBytes as number | undefined) ?? 0);
-        for (let i = 0; i < lines; i++) ctx.log('info', `line ${i + 1}${filler ? ` ${filler}` : ''}`);
+        for (let i = 0; i < lines; i++)
+          ctx.log('info', `line ${i + 1}${filler ? ` ${filler}` : ''}`);
         if (typeof config.writeFile === 'string') {
           const { writeFileSync } = await import('node:fs');
           writeFileSync(`${ctx.outputDir}/${config.writeFile}`, 'output');
@@ -172,10 +181,14 @@ export function testExecutor(type: string, options: TestExecutorOptions = {}): E
         }
         if (typeof config.ms === 'number') await honest(config.ms);
         if (typeof config.fail === 'string') throw new Error(config.fail);
-        return (config.result ?? { done: true, cookie_seen: typeof config.cookie === 'string' }) as JsonObject;
+        return (config.result ?? {
+          done: true,
+          cookie_seen: typeof config.cookie === 'string',
+        }) as JsonObject;
       } finally {
         if (record) options.recorder?.end(record);
-        if (options.journal) appendFileSync(options.journal, `end ${ctx.task.id} ${type} ${Date.now()}\n`);
+        if (options.journal)
+          appendFileSync(options.journal, `end ${ctx.task.id} ${type} ${Date.now()}\n`);
       }
     },
   };

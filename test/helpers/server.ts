@@ -41,7 +41,15 @@ export async function startTestServer(
   const recorder = new Recorder();
   const gates = new Gates();
   const config: TailorConfig = loadConfig(
-    { host: '127.0.0.1', port: 0, dataDir, pollMs: 3_600_000, graceMs: 2_000, logLevel: 'silent', ...options.config },
+    {
+      host: '127.0.0.1',
+      port: 0,
+      dataDir,
+      pollMs: 3_600_000,
+      graceMs: 2_000,
+      logLevel: 'silent',
+      ...options.config,
+    },
     options.env ?? {},
   );
   const executors = options.executors
@@ -73,7 +81,11 @@ export async function startTestServer(
 }
 
 /** Poll `check` until it returns a value (not undefined/false), or fail after `timeoutMs`. */
-export async function eventually<T>(check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+export async function eventually<T>(
+  check: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -83,15 +95,29 @@ export async function eventually<T>(check: () => Promise<T | undefined | false> 
   }
 }
 
-export async function waitForStatus(client: TailorClient, id: string, statuses: string[], timeoutMs = 20_000) {
-  return eventually(async () => {
-    const task = await client.getTask(id);
-    return statuses.includes(task.status) ? task : undefined;
-  }, timeoutMs, `task ${id} to become ${statuses.join('/')}`);
+export async function waitForStatus(
+  client: TailorClient,
+  id: string,
+  statuses: string[],
+  timeoutMs = 20_000,
+) {
+  return eventually(
+    async () => {
+      const task = await client.getTask(id);
+      return statuses.includes(task.status) ? task : undefined;
+    },
+    timeoutMs,
+    `task ${id} to become ${statuses.join('/')}`,
+  );
 }
 
 /** Raw HTTP for bad-input tests: returns status and parsed body without the client's checks. */
-export async function rawPost(url: string, path: string, body: string, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+export async function rawPost(
+  url: string,
+  path: string,
+  body: string,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+) {
   const response = await fetch(url + path, { method: 'POST', headers, body });
   const text = await response.text();
   let json: unknown = null;
@@ -100,5 +126,12 @@ export async function rawPost(url: string, path: string, body: string, headers: 
   } catch {
     json = null;
   }
-  return { status: response.status, body: json as { status: { code: number; message: string; details?: unknown }; data?: unknown } | null, text };
+  return {
+    status: response.status,
+    body: json as {
+      status: { code: number; message: string; details?: unknown };
+      data?: unknown;
+    } | null,
+    text,
+  };
 }

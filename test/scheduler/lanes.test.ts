@@ -56,7 +56,11 @@ describe('lanes', () => {
       await s.client.createTask('alpha', { gate: 'alpha-1' });
       await s.client.createTask('beta', { gate: 'beta-1' });
       await s.client.createTask('gamma', { gate: 'gamma-1' });
-      await Promise.all([s.gates.entered('alpha-1'), s.gates.entered('beta-1'), s.gates.entered('gamma-1')]);
+      await Promise.all([
+        s.gates.entered('alpha-1'),
+        s.gates.entered('beta-1'),
+        s.gates.entered('gamma-1'),
+      ]);
       await s.client.createTask('alpha', { gate: 'alpha-2' });
       await s.client.createTask('beta', { gate: 'beta-2' });
       const gamma2 = await s.client.createTask('gamma', { label: 'gamma-2' });
@@ -86,7 +90,8 @@ describe('lanes', () => {
         }
       });
       const ids: string[] = [];
-      for (let i = 0; i < 40; i++) ids.push((await s.client.createTask(['alpha', 'beta', 'gamma'][i % 3]!, { ms: 3 })).id);
+      for (let i = 0; i < 40; i++)
+        ids.push((await s.client.createTask(['alpha', 'beta', 'gamma'][i % 3]!, { ms: 3 })).id);
       for (const id of ids) await waitForStatus(s.client, id, ['completed', 'failed']);
       stop = true;
       await Promise.all(pollers);
@@ -104,7 +109,8 @@ describe('lanes', () => {
       const created = await Promise.all(
         Array.from({ length: 20 }, async (_, c) => {
           const ids: string[] = [];
-          for (let i = 0; i < 8; i++) ids.push((await s.client.createTask(types[(c + i) % 3]!, { ms: 2 })).id);
+          for (let i = 0; i < 8; i++)
+            ids.push((await s.client.createTask(types[(c + i) % 3]!, { ms: 2 })).id);
           return ids;
         }),
       );
@@ -119,7 +125,9 @@ describe('lanes', () => {
   test('the database itself refuses a second running task of one type (defect 2)', async () => {
     const s = await startTestServer();
     try {
-      const store = s.store as unknown as { db: { raw: { prepare(sql: string): { run(...a: unknown[]): unknown } } } };
+      const store = s.store as unknown as {
+        db: { raw: { prepare(sql: string): { run(...a: unknown[]): unknown } } };
+      };
       const insert = (id: string) =>
         store.db.raw
           .prepare(
@@ -164,7 +172,10 @@ describe('cancellation and stopping', () => {
       assert.equal(stopped.status, 'cancelled');
       await waitForStatus(s.client, next.id, ['completed']);
       const [first, second] = s.recorder.runs;
-      assert.ok(first!.end !== null && second!.start >= first!.end, 'the next task started before the stopped one returned');
+      assert.ok(
+        first!.end !== null && second!.start >= first!.end,
+        'the next task started before the stopped one returned',
+      );
     } finally {
       await s.dispose();
     }
@@ -180,7 +191,11 @@ describe('cancellation and stopping', () => {
       assert.equal(stopped.status, 'cancelled');
       await waitForStatus(s.client, next.id, ['completed']);
       s.gates.open('late'); // the stubborn executor now returns a "successful" result
-      await eventually(() => s.recorder.runs[0]!.end !== null, 5_000, 'the stubborn executor to return');
+      await eventually(
+        () => s.recorder.runs[0]!.end !== null,
+        5_000,
+        'the stubborn executor to return',
+      );
       await new Promise((r) => setTimeout(r, 50));
       const final = await s.client.getTask(stubborn.id);
       assert.equal(final.status, 'cancelled');
@@ -195,9 +210,18 @@ describe('cancellation and stopping', () => {
     try {
       const t = await s.client.createTask('alpha', {});
       await waitForStatus(s.client, t.id, ['completed']);
-      await assert.rejects(s.client.stopTask(t.id), (e: { httpStatus: number }) => e.httpStatus === 409);
-      await assert.rejects(s.client.cancelTask(t.id), (e: { httpStatus: number }) => e.httpStatus === 409);
-      await assert.rejects(s.client.stopTask('nope'), (e: { httpStatus: number }) => e.httpStatus === 404);
+      await assert.rejects(
+        s.client.stopTask(t.id),
+        (e: { httpStatus: number }) => e.httpStatus === 409,
+      );
+      await assert.rejects(
+        s.client.cancelTask(t.id),
+        (e: { httpStatus: number }) => e.httpStatus === 409,
+      );
+      await assert.rejects(
+        s.client.stopTask('nope'),
+        (e: { httpStatus: number }) => e.httpStatus === 404,
+      );
     } finally {
       await s.dispose();
     }
@@ -224,8 +248,14 @@ describe('failures', () => {
       const sync = await s.client.createTask('alpha', { throwSync: true });
       const rejects = await s.client.createTask('alpha', { fail: 'disk on fire' });
       const after = await s.client.createTask('alpha', {});
-      assert.equal((await waitForStatus(s.client, sync.id, ['failed'])).error_message, 'thrown synchronously');
-      assert.equal((await waitForStatus(s.client, rejects.id, ['failed'])).error_message, 'disk on fire');
+      assert.equal(
+        (await waitForStatus(s.client, sync.id, ['failed'])).error_message,
+        'thrown synchronously',
+      );
+      assert.equal(
+        (await waitForStatus(s.client, rejects.id, ['failed'])).error_message,
+        'disk on fire',
+      );
       await waitForStatus(s.client, after.id, ['completed']);
     } finally {
       await s.dispose();
@@ -235,7 +265,12 @@ describe('failures', () => {
   test('a task whose stored config no longer validates fails at start without blocking its lane (defect 5)', async () => {
     const s = await startTestServer();
     try {
-      const bad = await s.store.createTask({ type: 'gamma', config: { ms: 'soon' }, priority: 0, max_attempts: 1 });
+      const bad = await s.store.createTask({
+        type: 'gamma',
+        config: { ms: 'soon' },
+        priority: 0,
+        max_attempts: 1,
+      });
       s.scheduler.wake('gamma');
       const failed = await waitForStatus(s.client, bad.id, ['failed']);
       assert.match(failed.error_message ?? '', /\/config\/ms must be integer/);
@@ -249,7 +284,10 @@ describe('failures', () => {
   test('an unknown task type is refused with 501 and nothing is queued (defect 5)', async () => {
     const s = await startTestServer();
     try {
-      await assert.rejects(s.client.createTask('classify', {}), (e: { httpStatus: number; code: number }) => e.httpStatus === 501 && e.code === 50100);
+      await assert.rejects(
+        s.client.createTask('classify', {}),
+        (e: { httpStatus: number; code: number }) => e.httpStatus === 501 && e.code === 50100,
+      );
       assert.equal((await s.client.getTasks()).pagination.total, 0);
     } finally {
       await s.dispose();
@@ -259,8 +297,16 @@ describe('failures', () => {
   test('a bad config is a 400 naming the field and the process stays healthy (defect 11)', async () => {
     const s = await startTestServer();
     try {
-      await assert.rejects(s.client.createTask('alpha', { ms: 'ten' }), (e: { httpStatus: number; message: string }) => e.httpStatus === 400 && e.message.includes('/config/ms'));
-      await assert.rejects(s.client.createTask('alpha', { nonsense: { deep: [1, 2, { x: null }] } }), (e: { httpStatus: number; message: string }) => e.httpStatus === 400 && e.message.includes('/config/nonsense'));
+      await assert.rejects(
+        s.client.createTask('alpha', { ms: 'ten' }),
+        (e: { httpStatus: number; message: string }) =>
+          e.httpStatus === 400 && e.message.includes('/config/ms'),
+      );
+      await assert.rejects(
+        s.client.createTask('alpha', { nonsense: { deep: [1, 2, { x: null }] } }),
+        (e: { httpStatus: number; message: string }) =>
+          e.httpStatus === 400 && e.message.includes('/config/nonsense'),
+      );
       const health = await fetch(`${s.url}/health`);
       assert.equal(health.status, 200);
     } finally {
@@ -281,7 +327,8 @@ describe('progress, logs and results', () => {
       const done = await waitForStatus(s.client, t.id, ['completed']);
       assert.equal(done.progress, 100);
       assert.ok(seen.includes(100), `progress 150 should show as 100, saw ${seen.join(',')}`);
-      for (let i = 1; i < seen.length; i++) assert.ok(seen[i]! >= seen[i - 1]!, `progress went down: ${seen.join(',')}`);
+      for (let i = 1; i < seen.length; i++)
+        assert.ok(seen[i]! >= seen[i - 1]!, `progress went down: ${seen.join(',')}`);
       const { logs } = await s.client.getLogs(t.id);
       assert.ok(logs.some((l) => l.level === 'warn' && l.message.includes('clamped')));
     } finally {
@@ -297,9 +344,15 @@ describe('progress, logs and results', () => {
       const first = await s.client.getLogs(t.id, { limit: 300 });
       const rest = await s.client.getLogs(t.id, { after_seq: first.logs.at(-1)!.seq, limit: 1000 });
       const all = [...first.logs, ...rest.logs];
-      assert.deepEqual(all.map((l) => l.seq), all.map((_, i) => i + 1));
+      assert.deepEqual(
+        all.map((l) => l.seq),
+        all.map((_, i) => i + 1),
+      );
       const lines = all.filter((l) => l.message.startsWith('line ')).map((l) => l.message);
-      assert.deepEqual(lines, Array.from({ length: 500 }, (_, i) => `line ${i + 1}`));
+      assert.deepEqual(
+        lines,
+        Array.from({ length: 500 }, (_, i) => `line ${i + 1}`),
+      );
     } finally {
       await s.dispose();
     }
@@ -315,7 +368,11 @@ describe('progress, logs and results', () => {
       const listed = (await s.client.getTasks()).tasks[0]!;
       assert.equal(listed.config.cookie, '[redacted]');
       assert.deepEqual(listed.result, { done: true, cookie_seen: true });
-      const raw = await fetch(`${s.url}/api/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      const raw = await fetch(`${s.url}/api/tasks`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
       assert.ok(!(await raw.text()).includes('supersecret'));
     } finally {
       await s.dispose();
@@ -339,7 +396,10 @@ describe('re-run, delete and cleanup', () => {
       await s.gates.entered('h');
       const waiting = await s.client.createTask('beta', {});
       assert.equal((await s.client.startTask(waiting.id)).status, 'pending');
-      await assert.rejects(s.client.startTask(held.id), (e: { httpStatus: number }) => e.httpStatus === 409);
+      await assert.rejects(
+        s.client.startTask(held.id),
+        (e: { httpStatus: number }) => e.httpStatus === 409,
+      );
       s.gates.open('h');
       await waitForStatus(s.client, waiting.id, ['completed']);
     } finally {
@@ -355,7 +415,10 @@ describe('re-run, delete and cleanup', () => {
       const next = await s.client.createTask('alpha', {});
       await s.client.deleteTask(t.id);
       assert.equal(s.recorder.runs[0]!.aborted, true);
-      await assert.rejects(s.client.getTask(t.id), (e: { httpStatus: number }) => e.httpStatus === 404);
+      await assert.rejects(
+        s.client.getTask(t.id),
+        (e: { httpStatus: number }) => e.httpStatus === 404,
+      );
       await waitForStatus(s.client, next.id, ['completed']);
     } finally {
       await s.dispose();
@@ -393,7 +456,10 @@ describe('re-run, delete and cleanup', () => {
     const victim = join(outside, 'precious.txt');
     writeFileSync(victim, 'keep me');
     try {
-      const t = await s.client.createTask('alpha', { writeFile: 'out.txt', result: { files: [victim, '../../precious.txt'] } });
+      const t = await s.client.createTask('alpha', {
+        writeFile: 'out.txt',
+        result: { files: [victim, '../../precious.txt'] },
+      });
       await waitForStatus(s.client, t.id, ['completed']);
       const own = join(s.dataDir, 'outputs', t.id, 'out.txt');
       assert.ok(existsSync(own));

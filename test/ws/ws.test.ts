@@ -14,7 +14,11 @@ function open(url: string, headers: Record<string, string> = {}): Promise<WebSoc
 }
 
 /** Wait until a message already received, or still to come, matches. */
-async function seen(messages: ServerMessage[], predicate: (m: ServerMessage) => boolean, timeoutMs = 30_000): Promise<void> {
+async function seen(
+  messages: ServerMessage[],
+  predicate: (m: ServerMessage) => boolean,
+  timeoutMs = 30_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!messages.some(predicate)) {
     if (Date.now() > deadline) throw new Error('expected websocket message did not arrive');
@@ -41,19 +45,30 @@ describe('websocket', () => {
       feed.subscribeTask(t.id);
       await feed.waitFor((m) => m.type === 'task_status' && m.task_id === t.id);
       s.gates.open('first');
-      await feed.waitFor((m) => m.type === 'task_status' && m.task_id === t.id && m.status === 'completed');
+      await feed.waitFor(
+        (m) => m.type === 'task_status' && m.task_id === t.id && m.status === 'completed',
+      );
       const statuses = messages.flatMap((m) => (m.type === 'task_status' ? [m] : []));
       assert.equal(statuses[0]!.status, 'pending', 'snapshot first');
       const order = statuses.map((m) => m.status).filter((st, i, all) => st !== all[i - 1]);
       assert.deepEqual(order, ['pending', 'running', 'completed']);
       const versions = statuses.map((m) => m.version);
-      assert.deepEqual(versions, [...versions].sort((a, b) => a - b), 'versions increase');
+      assert.deepEqual(
+        versions,
+        [...versions].sort((a, b) => a - b),
+        'versions increase',
+      );
       const progress = statuses.map((m) => m.progress);
       for (let i = 1; i < progress.length; i++) assert.ok(progress[i]! >= progress[i - 1]!);
       const logs = messages.flatMap((m) => (m.type === 'task_log' ? [m.seq] : []));
-      assert.deepEqual(logs, logs.map((_, i) => i + 1));
+      assert.deepEqual(
+        logs,
+        logs.map((_, i) => i + 1),
+      );
       const lastLog = messages.findLastIndex((m) => m.type === 'task_log');
-      const completed = messages.findIndex((m) => m.type === 'task_status' && m.status === 'completed');
+      const completed = messages.findIndex(
+        (m) => m.type === 'task_status' && m.status === 'completed',
+      );
       assert.ok(lastLog < completed, 'every log line arrives before the terminal status');
       feed.close();
     } finally {
@@ -78,7 +93,11 @@ describe('websocket', () => {
       await seen(messages, (m) => m.type === 'task_deleted' && m.task_id === a.id);
       for (const id of [a.id, b.id]) {
         assert.ok(messages.some((m) => m.type === 'task_created' && m.task.id === id));
-        assert.ok(messages.some((m) => m.type === 'task_status' && m.task_id === id && m.status === 'completed'));
+        assert.ok(
+          messages.some(
+            (m) => m.type === 'task_status' && m.task_id === id && m.status === 'completed',
+          ),
+        );
       }
       feed.close();
     } finally {
@@ -91,7 +110,15 @@ describe('websocket', () => {
     try {
       const ws = await open(s.url);
       const messages = collect(ws);
-      for (const bad of ['not json', '[]', '42', '{"type":"explode"}', '{"type":"subscribe_task"}', '{"type":"subscribe_task","task_id":"../../etc"}', '{"type":"subscribe_task","task_id":"missing"}']) {
+      for (const bad of [
+        'not json',
+        '[]',
+        '42',
+        '{"type":"explode"}',
+        '{"type":"subscribe_task"}',
+        '{"type":"subscribe_task","task_id":"../../etc"}',
+        '{"type":"subscribe_task","task_id":"missing"}',
+      ]) {
         ws.send(bad);
       }
       ws.send(JSON.stringify({ type: 'ping' }));
@@ -105,7 +132,9 @@ describe('websocket', () => {
   });
 
   test('a client that never reads does not delay tasks or other clients, and is dropped (defect 10)', async () => {
-    const s = await startTestServer({ server: { hubLimits: { maxQueuedMessages: 200, highWaterBytes: 64 * 1024 } } });
+    const s = await startTestServer({
+      server: { hubLimits: { maxQueuedMessages: 200, highWaterBytes: 64 * 1024 } },
+    });
     try {
       const stuck = await open(s.url);
       stuck.send(JSON.stringify({ type: 'subscribe_all' }));
@@ -118,11 +147,17 @@ describe('websocket', () => {
       healthy.send({ type: 'ping' });
       await healthy.waitFor((m) => m.type === 'pong');
       const ids: string[] = [];
-      for (let i = 0; i < 8; i++) ids.push((await s.client.createTask('alpha', { logs: 400, logBytes: 8000 })).id);
+      for (let i = 0; i < 8; i++)
+        ids.push((await s.client.createTask('alpha', { logs: 400, logBytes: 8000 })).id);
       for (const id of ids) await waitForStatus(s.client, id, ['completed'], 60_000);
-      await seen(received, (m) => m.type === 'task_status' && m.task_id === ids.at(-1) && m.status === 'completed');
+      await seen(
+        received,
+        (m) => m.type === 'task_status' && m.task_id === ids.at(-1) && m.status === 'completed',
+      );
       const logCount = received.filter((m) => m.type === 'task_log').length;
-      const stored = (await Promise.all(ids.map((id) => s.client.getLogs(id, { limit: 1000 })))).reduce((n, r) => n + r.logs.length, 0);
+      const stored = (
+        await Promise.all(ids.map((id) => s.client.getLogs(id, { limit: 1000 })))
+      ).reduce((n, r) => n + r.logs.length, 0);
       assert.equal(logCount, stored, 'the healthy client received every log line');
       assert.equal(s.app.hub.size, 1, 'the stuck client was dropped');
       healthy.close();

@@ -34,17 +34,19 @@ export async function confinedPath(root: string, relative: string): Promise<stri
 }
 
 /** Output files, read-only, confined to the task's own folder under the data directory. */
-export const fileRoutes: FastifyPluginAsyncTypebox<{ outputDirOf: (taskId: string) => string }> = async (
-  app,
-  { outputDirOf },
-) => {
+export const fileRoutes: FastifyPluginAsyncTypebox<{
+  outputDirOf: (taskId: string) => string;
+}> = async (app, { outputDirOf }) => {
   app.get(
     '/api/files/:task_id/*',
     {
       schema: {
         tags: ['files'],
         summary: "A file from a task's output folder",
-        params: Type.Object({ task_id: TaskId, '*': Type.String({ minLength: 1, maxLength: 1024 }) }),
+        params: Type.Object({
+          task_id: TaskId,
+          '*': Type.String({ minLength: 1, maxLength: 1024 }),
+        }),
       },
     },
     async (request, reply) => {
@@ -52,7 +54,10 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{ outputDirOf: (taskId: strin
       const info = await stat(file);
       if (!info.isFile()) throw new TailorError(ErrorCode.NOT_FOUND, 'no such file');
       void reply
-        .header('content-type', CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream')
+        .header(
+          'content-type',
+          CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
+        )
         .header('content-length', info.size)
         .header('x-content-type-options', 'nosniff')
         .header('content-security-policy', "default-src 'none'");

@@ -17,8 +17,20 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{
         tags: ['system'],
         summary: 'Liveness and database reachability',
         response: {
-          200: Type.Object({ status: Type.Literal('ok'), db: Type.Literal('ok'), node: Type.String(), store: Type.String(), version: Type.String() }),
-          503: Type.Object({ status: Type.Literal('unhealthy'), db: Type.String(), node: Type.String(), store: Type.String(), version: Type.String() }),
+          200: Type.Object({
+            status: Type.Literal('ok'),
+            db: Type.Literal('ok'),
+            node: Type.String(),
+            store: Type.String(),
+            version: Type.String(),
+          }),
+          503: Type.Object({
+            status: Type.Literal('unhealthy'),
+            db: Type.String(),
+            node: Type.String(),
+            store: Type.String(),
+            version: Type.String(),
+          }),
         },
       },
     },
@@ -27,15 +39,29 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{
         await store.ping();
         return { status: 'ok' as const, db: 'ok' as const, ...info };
       } catch (error) {
-        return reply.status(503).send({ status: 'unhealthy' as const, db: `unreachable: ${(error as Error).message}`, ...info });
+        return reply
+          .status(503)
+          .send({
+            status: 'unhealthy' as const,
+            db: `unreachable: ${(error as Error).message}`,
+            ...info,
+          });
       }
     },
   );
 
-  app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics', hide: false } }, async (_request, reply) => {
-    void reply.header('content-type', metrics.contentType);
-    return metrics.metrics();
-  });
+  app.get(
+    '/metrics',
+    { schema: { tags: ['system'], summary: 'Prometheus metrics', hide: false } },
+    async (_request, reply) => {
+      void reply.header('content-type', metrics.contentType);
+      return metrics.metrics();
+    },
+  );
 
-  app.get('/openapi.json', { schema: { tags: ['system'], summary: 'This OpenAPI document' } }, async () => app.swagger());
+  app.get(
+    '/openapi.json',
+    { schema: { tags: ['system'], summary: 'This OpenAPI document' } },
+    async () => app.swagger(),
+  );
 };

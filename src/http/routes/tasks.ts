@@ -22,7 +22,10 @@ const TaskRef = Type.Ref('Task');
 const tags = ['tasks'];
 
 /** The seed's task endpoints (all POST with JSON bodies) plus generic creation. */
-export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = async (app, { scheduler }) => {
+export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = async (
+  app,
+  { scheduler },
+) => {
   const publicTask = (task: TaskModel): TaskModel => redactTask(task);
 
   app.post(
@@ -97,7 +100,8 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
       schema: {
         tags,
         summary: 'Create a task of any registered type',
-        description: "The config is validated by the type's executor schema; 501 if no executor is registered.",
+        description:
+          "The config is validated by the type's executor schema; 501 if no executor is registered.",
         body: CreateBody,
         response: { 200: envelope(TaskRef), ...errorResponses },
       },
@@ -125,7 +129,8 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
       schema: {
         tags,
         summary: 'Stop a running task (running → cancelled)',
-        description: 'Aborts the executor and waits for it (at most the grace period). 409 if not running.',
+        description:
+          'Aborts the executor and waits for it (at most the grace period). 409 if not running.',
         body: TaskIdBody,
         response: { 200: envelope(TaskRef), ...errorResponses },
       },
@@ -157,7 +162,9 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
       },
     },
     async (request) => {
-      await scheduler.remove(request.body.task_id, { deleteFiles: request.body.delete_files ?? false });
+      await scheduler.remove(request.body.task_id, {
+        deleteFiles: request.body.delete_files ?? false,
+      });
       return ok({ task_id: request.body.task_id });
     },
   );
@@ -170,7 +177,9 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
         summary: 'Delete finished tasks; never pending or running ones',
         body: CleanupBody,
         response: {
-          200: envelope(Type.Object({ cleaned_count: Type.Integer(), cleanup_type: Type.String() })),
+          200: envelope(
+            Type.Object({ cleaned_count: Type.Integer(), cleanup_type: Type.String() }),
+          ),
           ...errorResponses,
         },
       },
@@ -190,11 +199,18 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
         tags,
         summary: "A task's stored log lines, in order",
         body: LogsBody,
-        response: { 200: envelope(Type.Object({ logs: Type.Array(Type.Ref('TaskLog')) })), ...errorResponses },
+        response: {
+          200: envelope(Type.Object({ logs: Type.Array(Type.Ref('TaskLog')) })),
+          ...errorResponses,
+        },
       },
     },
     async (request) => {
-      const logs = await scheduler.logs(request.body.task_id, request.body.after_seq ?? 0, request.body.limit ?? 200);
+      const logs = await scheduler.logs(
+        request.body.task_id,
+        request.body.after_seq ?? 0,
+        request.body.limit ?? 200,
+      );
       return ok({ logs });
     },
   );
@@ -209,7 +225,11 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
           200: envelope(
             Type.Object({
               types: Type.Array(
-                Type.Object({ type: Type.String(), runnable: Type.Boolean(), description: Type.String() }),
+                Type.Object({
+                  type: Type.String(),
+                  runnable: Type.Boolean(),
+                  description: Type.String(),
+                }),
               ),
             }),
           ),

@@ -112,7 +112,9 @@ export class SqliteStore implements Store {
   async release(releases: readonly Release[]): Promise<Task[]> {
     const now = this.now();
     return this.db.transaction(() =>
-      releases.map((release) => releaseTask(this.db, release, now)).filter((t): t is Task => t !== null),
+      releases
+        .map((release) => releaseTask(this.db, release, now))
+        .filter((t): t is Task => t !== null),
     );
   }
 

@@ -1,4 +1,11 @@
-import type { JsonObject, JsonValue, LogLevel, Task, TaskLog, TaskStatus } from '../../domain/task.js';
+import type {
+  JsonObject,
+  JsonValue,
+  LogLevel,
+  Task,
+  TaskLog,
+  TaskStatus,
+} from '../../domain/task.js';
 
 /** A `tasks` row as SQLite returns it. */
 export interface TaskRow {

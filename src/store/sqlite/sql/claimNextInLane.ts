@@ -29,7 +29,6 @@ export function claimNextInLane(
        RETURNING ${TASK_COLUMNS}`,
     )
     .get(owner.node, owner.instance, token, leaseExpiresAt, now, now, type, type) as
-    | TaskRow
-    | undefined;
+    TaskRow | undefined;
   return row ? { task: toTask(row), token } : null;
 }

@@ -12,9 +12,15 @@ interface ConfigRow {
   updated_at: string;
 }
 
-const toConfig = (row: ConfigRow): StoredConfig => ({ ...row, body: JSON.parse(row.body) as JsonObject });
+const toConfig = (row: ConfigRow): StoredConfig => ({
+  ...row,
+  body: JSON.parse(row.body) as JsonObject,
+});
 
-export function listConfigs(db: SqliteDb, query: ConfigQuery): { configs: StoredConfig[]; total: number } {
+export function listConfigs(
+  db: SqliteDb,
+  query: ConfigQuery,
+): { configs: StoredConfig[]; total: number } {
   const where: string[] = [];
   const params: (string | number)[] = [];
   if (query.name) {
@@ -26,15 +32,22 @@ export function listConfigs(db: SqliteDb, query: ConfigQuery): { configs: Stored
     params.push(query.category);
   }
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const total = (db.stmt(`SELECT COUNT(*) AS n FROM generation_configs ${clause}`).get(...params) as { n: number }).n;
+  const total = (
+    db.stmt(`SELECT COUNT(*) AS n FROM generation_configs ${clause}`).get(...params) as {
+      n: number;
+    }
+  ).n;
   const rows = db
-    .stmt(`SELECT * FROM generation_configs ${clause} ORDER BY name COLLATE NOCASE, id LIMIT ? OFFSET ?`)
+    .stmt(
+      `SELECT * FROM generation_configs ${clause} ORDER BY name COLLATE NOCASE, id LIMIT ? OFFSET ?`,
+    )
     .all(...params, query.pageSize, (query.page - 1) * query.pageSize) as ConfigRow[];
   return { configs: rows.map(toConfig), total };
 }
 
 export function getConfig(db: SqliteDb, id: string): StoredConfig | null {
-  const row = db.stmt('SELECT * FROM generation_configs WHERE id = ?').get(id) as ConfigRow | undefined;
+  const row = db.stmt('SELECT * FROM generation_configs WHERE id = ?').get(id) as
+    ConfigRow | undefined;
   return row ? toConfig(row) : null;
 }
 
@@ -44,11 +57,23 @@ export function createConfig(db: SqliteDb, input: NewConfig, now: string): Store
       `INSERT INTO generation_configs (id, name, category, body, created_at, updated_at)
        VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
     )
-    .get(newTaskId(), input.name, input.category, JSON.stringify(input.body), now, now) as ConfigRow;
+    .get(
+      newTaskId(),
+      input.name,
+      input.category,
+      JSON.stringify(input.body),
+      now,
+      now,
+    ) as ConfigRow;
   return toConfig(row);
 }
 
-export function updateConfig(db: SqliteDb, id: string, input: NewConfig, now: string): StoredConfig | null {
+export function updateConfig(
+  db: SqliteDb,
+  id: string,
+  input: NewConfig,
+  now: string,
+): StoredConfig | null {
   const row = db
     .stmt(
       `UPDATE generation_configs SET name = ?, category = ?, body = ?, updated_at = ?

@@ -16,7 +16,9 @@ export function listTasks(db: SqliteDb, query: ListQuery): { tasks: Task[]; tota
     params.push(query.status);
   }
   const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-  const total = (db.stmt(`SELECT COUNT(*) AS n FROM tasks ${clause}`).get(...params) as { n: number }).n;
+  const total = (
+    db.stmt(`SELECT COUNT(*) AS n FROM tasks ${clause}`).get(...params) as { n: number }
+  ).n;
   const rows = db
     .stmt(`SELECT ${TASK_COLUMNS} FROM tasks ${clause} ORDER BY seq DESC LIMIT ? OFFSET ?`)
     .all(...params, query.pageSize, (query.page - 1) * query.pageSize) as TaskRow[];

@@ -9,7 +9,12 @@ const ORPHAN = `status = 'running' AND (lease_expires_at < ? OR (owner = ? AND o
  * Running rows whose process is gone. A requeued row keeps its queue_seq, so it returns to its
  * original place in the lane rather than the tail.
  */
-export function recoverOrphans(db: SqliteDb, owner: Owner, nowMs: number, now: string): RecoveryResult {
+export function recoverOrphans(
+  db: SqliteDb,
+  owner: Owner,
+  nowMs: number,
+  now: string,
+): RecoveryResult {
   const params = [nowMs, owner.node, owner.instance] as const;
   const run = (sql: string, ...extra: (string | number)[]): Task[] =>
     (db.stmt(sql).all(...extra, ...params) as TaskRow[]).map(toTask);

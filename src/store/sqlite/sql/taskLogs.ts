@@ -13,8 +13,7 @@ export function appendLog(db: SqliteDb, line: NewLogLine, now: string): TaskLog 
        RETURNING task_id, seq, time, level, message`,
     )
     .get(line.taskId, line.taskId, line.time ?? now, line.level, line.message, line.taskId) as
-    | LogRow
-    | undefined;
+    LogRow | undefined;
   return row ? toLog(row) : null;
 }
 
