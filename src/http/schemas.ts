@@ -117,20 +117,21 @@ export const LogsBody = Type.Object(
   strict,
 );
 
+/** Higher runs first within its lane. */
+export const Priority = Type.Integer({
+  minimum: -LIMITS.priority,
+  maximum: LIMITS.priority,
+  default: 0,
+  description: 'Higher runs first within its lane',
+});
+
 export const CreateBody = Type.Object(
   {
     type: TaskType,
     config: Type.Record(Type.String(), Type.Unknown(), {
       description: "Validated by the type's executor schema",
     }),
-    priority: Type.Optional(
-      Type.Integer({
-        minimum: -LIMITS.priority,
-        maximum: LIMITS.priority,
-        default: 0,
-        description: 'Higher runs first within its lane',
-      }),
-    ),
+    priority: Type.Optional(Priority),
     max_attempts: Type.Optional(
       Type.Integer({
         minimum: 1,

@@ -4,10 +4,10 @@ import { Type } from 'typebox';
 import { redactTask } from '../../domain/redact.js';
 import { TASK_ID_PATTERN } from '../../domain/task.js';
 import { generateTaskConfigFrom } from '../../executors/generate/index.js';
-import { LIMITS, type Scheduler } from '../../scheduler/scheduler.js';
+import type { Scheduler } from '../../scheduler/scheduler.js';
 import type { Store } from '../../store/store.js';
 import { ok } from '../envelope.js';
-import { envelope, errorResponses } from '../schemas.js';
+import { Priority, envelope, errorResponses } from '../schemas.js';
 import { configNotFound, configRoutes } from './configs.js';
 
 const GenerateWithConfigBody = Type.Object(
@@ -18,14 +18,7 @@ const GenerateWithConfigBody = Type.Object(
         description: 'Fields that replace the stored ones for this task only (loras as a whole)',
       }),
     ),
-    priority: Type.Optional(
-      Type.Integer({
-        minimum: -LIMITS.priority,
-        maximum: LIMITS.priority,
-        default: 0,
-        description: 'Higher runs first within its lane',
-      }),
-    ),
+    priority: Type.Optional(Priority),
   },
   { additionalProperties: false },
 );
