@@ -4,7 +4,12 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fastifyWebsocket from '@fastify/websocket';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
 import type { Logger } from 'pino';
 import { ErrorCode } from '../domain/errors.js';
 import type { TaskEvents } from '../scheduler/events.js';
@@ -12,6 +17,7 @@ import type { Scheduler } from '../scheduler/scheduler.js';
 import type { Store } from '../store/store.js';
 import { DEFAULT_HUB_LIMITS, WsHub, type HubLimits } from '../ws/hub.js';
 import { errorBody, installErrorHandling } from './errors.js';
+import { installBodyDepthLimit } from './limits.js';
 import { createMetrics } from './metrics.js';
 import { fileRoutes } from './routes/files.js';
 import { systemRoutes } from './routes/system.js';
@@ -59,12 +65,26 @@ export async function buildApp(options: AppOptions): Promise<App> {
     return503OnClosing: true,
     // A client holding a connection open (a rejected upgrade, a slow reader) must not block shutdown.
     forceCloseConnections: true,
+    // Fastify answers a URL it cannot decode (`/api/files/x/%c0%ae`) before any route or error
+    // handler runs; without this its own non-envelope body would leave the server.
+    frameworkErrors: (error, _request, rawReply) => {
+      const bad = error.code === 'FST_ERR_BAD_URL';
+      const reply = rawReply as unknown as FastifyReply;
+      void reply
+        .status(bad ? 400 : 500)
+        .send(
+          bad
+            ? errorBody(ErrorCode.VALIDATION, 'the URL is not validly percent-encoded')
+            : errorBody(ErrorCode.INTERNAL, 'internal error'),
+        );
+    },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   // JSON is the only body type: a cross-site HTML form (urlencoded, multipart, text/plain) gets 415.
   app.removeContentTypeParser('text/plain');
 
   installErrorHandling(app);
+  installBodyDepthLimit(app);
   // Before the security hooks: the plugin's own onRequest hook marks upgrade requests so that a
   // refused upgrade (401) has its raw socket destroyed; after them it would leak and hang close().
   await app.register(fastifyWebsocket, {
