@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
-import { extname, resolve, sep } from 'node:path';
+import { dirname, extname, resolve, sep } from 'node:path';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { ErrorCode, TailorError } from '../../domain/errors.js';
@@ -17,10 +17,27 @@ const CONTENT_TYPES: Record<string, string> = {
   '.csv': 'text/csv; charset=utf-8',
 };
 
-/** Resolve `relative` inside `root`, following symlinks; anything that lands outside is refused. */
-export async function confinedPath(root: string, relative: string): Promise<string> {
+const inside = (path: string, root: string): boolean =>
+  path === root || path.startsWith(root + sep);
+
+/**
+ * Resolve `relative` inside `root`, following symlinks; anything that lands outside is refused.
+ * With `within`, `root` itself must also resolve inside it: a task folder that is a symlink out of
+ * the data directory would otherwise make everything it points to servable.
+ */
+export async function confinedPath(
+  root: string,
+  relative: string,
+  within?: string,
+): Promise<string> {
   const realRoot = await realpath(root).catch(() => null);
   if (!realRoot) throw new TailorError(ErrorCode.NOT_FOUND, 'no such file');
+  if (within !== undefined) {
+    const realWithin = await realpath(within).catch(() => null);
+    if (!realWithin || !inside(realRoot, realWithin)) {
+      throw new TailorError(ErrorCode.FORBIDDEN_PATH, 'path leaves the allowed folder');
+    }
+  }
   const candidate = resolve(realRoot, relative);
   if (candidate !== realRoot && !candidate.startsWith(realRoot + sep)) {
     throw new TailorError(ErrorCode.FORBIDDEN_PATH, 'path leaves the allowed folder');
@@ -50,7 +67,8 @@ export const fileRoutes: FastifyPluginAsyncTypebox<{
       },
     },
     async (request, reply) => {
-      const file = await confinedPath(outputDirOf(request.params.task_id), request.params['*']);
+      const folder = outputDirOf(request.params.task_id);
+      const file = await confinedPath(folder, request.params['*'], dirname(folder));
       const info = await stat(file);
       if (!info.isFile()) throw new TailorError(ErrorCode.NOT_FOUND, 'no such file');
       void reply
