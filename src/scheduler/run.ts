@@ -9,13 +9,16 @@ import type { ExecutorContext, ExecutorDefinition, HttpClient } from './executor
 
 /** Why a run was asked to stop before its executor returned. */
 export type StopReason =
-  | { kind: 'cancel'; message: string }
-  | { kind: 'shutdown' }
-  | { kind: 'lease-lost' };
+  { kind: 'cancel'; message: string } | { kind: 'shutdown' } | { kind: 'lease-lost' };
 
 /** How a run ends; the scheduler turns it into one fenced write batched with the next claims. */
 export type RunOutcome =
-  | { kind: 'finish'; status: 'completed' | 'failed' | 'cancelled'; result: JsonValue | null; error: string | null }
+  | {
+      kind: 'finish';
+      status: 'completed' | 'failed' | 'cancelled';
+      result: JsonValue | null;
+      error: string | null;
+    }
   | { kind: 'release'; message: string }
   | { kind: 'abandon' };
 
@@ -36,7 +39,8 @@ const MAX_LOG_LINE = 16 * 1024;
 const MAX_BUFFERED_LOG_LINES = 10_000;
 const LOG_BATCH = 200;
 
-type Settlement = { ok: true; value: unknown } | { ok: false; error: unknown } | { graceExpired: true };
+type Settlement =
+  { ok: true; value: unknown } | { ok: false; error: unknown } | { graceExpired: true };
 
 /**
  * One attempt of one task in this process. Every store write of the attempt goes through one
@@ -163,7 +167,8 @@ export class Run {
       this.log('warn', `progress ${pct} is above 100; clamped to 100`);
     }
     this.progressValue = Math.max(this.progressValue, clampProgress(pct));
-    if (message !== undefined) this.progressMessage = scrubSecrets(String(message), this.secrets).slice(0, 1000);
+    if (message !== undefined)
+      this.progressMessage = scrubSecrets(String(message), this.secrets).slice(0, 1000);
     this.progressDirty = true;
     if (this.progressTimer) return;
     const wait = Math.max(0, this.lastProgressFlush + this.env.progressIntervalMs - Date.now());
@@ -182,7 +187,12 @@ export class Run {
     if (!this.progressDirty) return;
     this.progressDirty = false;
     this.lastProgressFlush = Date.now();
-    const update = { taskId: this.id, token: this.token, progress: this.progressValue, message: this.progressMessage };
+    const update = {
+      taskId: this.id,
+      token: this.token,
+      progress: this.progressValue,
+      message: this.progressMessage,
+    };
     this.chain(async () => {
       for (const task of await this.env.store.updateProgress([update])) {
         this.env.events.publish({ kind: 'status', task });
@@ -214,12 +224,18 @@ export class Run {
   private async settle(settlement: Settlement): Promise<void> {
     if (this.settled) {
       if (!('graceExpired' in settlement)) {
-        this.env.logger.warn({ task_id: this.id }, 'executor returned after its task was finished; result ignored');
+        this.env.logger.warn(
+          { task_id: this.id },
+          'executor returned after its task was finished; result ignored',
+        );
       }
       return;
     }
     if ('graceExpired' in settlement) {
-      this.log('warn', `executor did not stop within ${this.env.graceMs} ms of being aborted; finishing without it`);
+      this.log(
+        'warn',
+        `executor did not stop within ${this.env.graceMs} ms of being aborted; finishing without it`,
+      );
     } else if (!settlement.ok && !this.stopReason) {
       this.log('error', describeError(settlement.error, this.secrets));
     }
@@ -238,17 +254,29 @@ export class Run {
   private outcome(settlement: Settlement): RunOutcome {
     const reason = this.stopReason;
     if (reason?.kind === 'lease-lost') return { kind: 'abandon' };
-    if (reason?.kind === 'shutdown') return { kind: 'release', message: 'requeued: the server shut down' };
+    if (reason?.kind === 'shutdown')
+      return { kind: 'release', message: 'requeued: the server shut down' };
     const value = 'ok' in settlement && settlement.ok ? settlement.value : undefined;
     let result: JsonValue | null;
     try {
       result = toJson(value);
     } catch {
-      return { kind: 'finish', status: 'failed', result: null, error: 'executor returned a result that is not JSON' };
+      return {
+        kind: 'finish',
+        status: 'failed',
+        result: null,
+        error: 'executor returned a result that is not JSON',
+      };
     }
-    if (reason?.kind === 'cancel') return { kind: 'finish', status: 'cancelled', result, error: reason.message };
+    if (reason?.kind === 'cancel')
+      return { kind: 'finish', status: 'cancelled', result, error: reason.message };
     if ('ok' in settlement && !settlement.ok) {
-      return { kind: 'finish', status: 'failed', result: null, error: describeError(settlement.error, this.secrets) };
+      return {
+        kind: 'finish',
+        status: 'failed',
+        result: null,
+        error: describeError(settlement.error, this.secrets),
+      };
     }
     return { kind: 'finish', status: 'completed', result, error: null };
   }
