@@ -259,7 +259,9 @@ export class Run {
     const value = 'ok' in settlement && settlement.ok ? settlement.value : undefined;
     let result: JsonValue | null;
     try {
-      result = toJson(value);
+      // An executor may echo what it was given (a cookie, a proxy URL) into its result, which is
+      // stored and returned by the API: scrub it like a log line.
+      result = scrubJson(toJson(value), this.secrets);
     } catch {
       return {
         kind: 'finish',
@@ -285,6 +287,18 @@ export class Run {
 function toJson(value: unknown): JsonValue | null {
   if (value === undefined || value === null) return null;
   return JSON.parse(JSON.stringify(value)) as JsonValue;
+}
+
+function scrubJson(value: JsonValue | null, secrets: readonly string[]): JsonValue | null {
+  if (typeof value === 'string') return scrubSecrets(value, secrets);
+  if (Array.isArray(value)) return value.map((item) => scrubJson(item, secrets));
+  if (value !== null && typeof value === 'object') {
+    // fromEntries defines own keys, so a `__proto__` key in a result stays data.
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, scrubJson(item, secrets)]),
+    ) as JsonValue;
+  }
+  return value;
 }
 
 function describeError(error: unknown, secrets: readonly string[]): string {
