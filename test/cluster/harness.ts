@@ -3,11 +3,11 @@
  * PostgreSQL schema. Each node journals its executors' starts and ends to a file of its own, so
  * the lane invariant is checked from the executors' side, across processes, even after a SIGKILL.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { TailorClient, type SocketFactory, type Task } from '../../src/client/index.js';
-import { spawnServer, type Child } from '../helpers/child.js';
 import { eventually, tempDir } from '../helpers/server.js';
 import { createTestSchema, type TestSchema } from '../store/pg-harness.js';
 
@@ -18,6 +18,63 @@ export interface NodeSpec {
   /** Connect through this URL instead of the schema's (e.g. a proxy). */
   db?: string;
   env?: NodeJS.ProcessEnv;
+}
+
+/** A node process; `kill` resolves once it has exited. */
+export interface Child {
+  process: ChildProcess;
+  url: string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const NODE_SCRIPT = new URL('../helpers/cluster-node.ts', import.meta.url).pathname;
+
+/**
+ * Start `cluster-node.ts` and wait for its `LISTENING <url>` line. A node that does not get there
+ * is killed (never left behind to keep the test process alive) and its output is in the error.
+ */
+async function spawnNode(env: NodeJS.ProcessEnv, timeoutMs = 90_000): Promise<Child> {
+  const child = spawn(process.execPath, ['--import', 'tsx', NODE_SCRIPT], {
+    env: { ...process.env, TAILOR_LOG_LEVEL: 'warn', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    await exited;
+  };
+  let output = '';
+  child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000)));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`node did not start within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      let stdout: string | null = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        output = (output + chunk.toString()).slice(-4_000);
+        if (stdout === null) return;
+        stdout += chunk.toString();
+        const match = /LISTENING (\S+)/.exec(stdout);
+        if (match) {
+          stdout = null;
+          clearTimeout(timer);
+          resolve(match[1]!);
+        }
+      });
+      void exited.then(() => {
+        clearTimeout(timer);
+        reject(
+          new Error(`node exited with ${child.exitCode ?? child.signalCode} before listening`),
+        );
+      });
+    });
+    return { process: child, url, kill };
+  } catch (error) {
+    await kill();
+    throw new Error(`${(error as Error).message}; output: ${output}`);
+  }
 }
 
 export interface ClusterNode {
@@ -63,7 +120,7 @@ export class Cluster {
 
   async startNode(spec: NodeSpec): Promise<ClusterNode> {
     const journal = join(this.dir, `${spec.id}.journal`);
-    const child = await spawnServer('./cluster-node.ts', {
+    const child = await spawnNode({
       TAILOR_DB: spec.db ?? this.schema.url,
       TAILOR_PORT: '0',
       TAILOR_NODE_ID: spec.id,

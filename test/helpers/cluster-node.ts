@@ -8,6 +8,7 @@
  */
 import { loadConfig } from '../../src/config/config.js';
 import { startServer } from '../../src/server.js';
+import { PostgresStore } from '../../src/store/postgres/index.js';
 import { testExecutor } from './executors.js';
 import { TEST_TYPES } from './server.js';
 
@@ -15,6 +16,8 @@ const journal = process.env.TAILOR_TEST_JOURNAL;
 const config = loadConfig({}, process.env);
 const server = await startServer({
   config,
+  // Small pools: several clusters of several nodes share one test server's max_connections.
+  store: new PostgresStore({ connectionString: config.db, poolSize: 4 }),
   executors: TEST_TYPES.map((type) => testExecutor(type, journal ? { journal } : {})),
   scheduler: { progressIntervalMs: 20, logFlushMs: 10 },
 });
