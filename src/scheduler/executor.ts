@@ -53,3 +53,19 @@ export interface HttpRequestInit {
   /** Overrides the client's default response timeout for this request, in ms. */
   timeoutMs?: number;
 }
+
+/**
+ * Thrown by an executor that fails after producing something worth keeping (images of earlier
+ * loops): the task ends `failed` with this message and `result` still lists the partial output.
+ */
+export class ExecutorFailure extends Error {
+  override name = 'ExecutorFailure';
+
+  constructor(
+    message: string,
+    readonly result: JsonValue,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

@@ -5,7 +5,12 @@ import { scrubSecrets, secretValues } from '../domain/redact.js';
 import { clampProgress, type JsonValue, type LogLevel, type Task } from '../domain/task.js';
 import type { NewLogLine, Store } from '../store/store.js';
 import type { TaskEvents } from './events.js';
-import type { ExecutorContext, ExecutorDefinition, HttpClient } from './executor.js';
+import {
+  ExecutorFailure,
+  type ExecutorContext,
+  type ExecutorDefinition,
+  type HttpClient,
+} from './executor.js';
 
 /** Why a run was asked to stop before its executor returned. */
 export type StopReason =
@@ -273,14 +278,25 @@ export class Run {
     if (reason?.kind === 'cancel')
       return { kind: 'finish', status: 'cancelled', result, error: reason.message };
     if ('ok' in settlement && !settlement.ok) {
+      // An ExecutorFailure keeps what the executor produced before it failed.
+      const partial =
+        settlement.error instanceof ExecutorFailure ? safeJson(settlement.error.result) : null;
       return {
         kind: 'finish',
         status: 'failed',
-        result: null,
+        result: partial,
         error: describeError(settlement.error, this.secrets),
       };
     }
     return { kind: 'finish', status: 'completed', result, error: null };
+  }
+}
+
+function safeJson(value: unknown): JsonValue | null {
+  try {
+    return toJson(value);
+  } catch {
+    return null;
   }
 }
 

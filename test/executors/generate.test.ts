@@ -280,6 +280,12 @@ describe('generate executor against an SD WebUI', () => {
       assert.match(done.error_message ?? '', /HTTP 500/);
       assert.match(done.error_message ?? '', /OutOfMemoryError: CUDA out of memory/);
       assert.match(done.error_message ?? '', /2 image\(s\) from earlier loops were kept/);
+      const partial = done.result as { images: { file: string }[]; count: number } | null;
+      assert.deepEqual(
+        partial?.images.map((image) => image.file),
+        ['loop01_000.png', 'loop01_001.png'],
+        'the failed task still lists the images it kept',
+      );
 
       const dir = harness.scheduler.outputDirOf(task.id);
       assert.deepEqual((await readdir(dir)).sort(), [

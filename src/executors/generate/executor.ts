@@ -11,7 +11,13 @@
 import { readdir } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ErrorCode, TailorError } from '../../domain/errors.js';
-import type { ExecutorContext, ExecutorDefinition, HttpClient } from '../../scheduler/executor.js';
+import type { JsonValue } from '../../domain/task.js';
+import {
+  ExecutorFailure,
+  type ExecutorContext,
+  type ExecutorDefinition,
+  type HttpClient,
+} from '../../scheduler/executor.js';
 import { GenerateTaskConfigSchema, type GenerateTaskConfig } from './config-schema.js';
 import { EXTENSION, decodeBase64Image, detectImageFormat, writeFileAtomically } from './images.js';
 import { GenerationProgress } from './progress.js';
@@ -295,15 +301,17 @@ class Generation {
     ctx.log('info', `loop ${loop + 1}/${this.config.loop_count}: saved ${images.length} image(s)`);
   }
 
-  /** Log what survives before failing: the core keeps no result for a failed task. */
+  /** Log what survives, and fail with it as the task's partial result. */
   private loopFailed(loop: number, error: unknown): Error {
     const loops = this.config.loop_count;
     this.ctx.log('warn', `loop ${loop + 1} of ${loops} failed; ${this.describeKept()}`);
     const kept = this.saved.length;
     const keptNote = kept > 0 ? `; ${kept} image(s) from earlier loops were kept` : '';
-    return new Error(`loop ${loop + 1} of ${loops} failed: ${messageOf(error)}${keptNote}`, {
-      cause: error,
-    });
+    return new ExecutorFailure(
+      `loop ${loop + 1} of ${loops} failed: ${messageOf(error)}${keptNote}`,
+      this.result() as unknown as JsonValue,
+      { cause: error },
+    );
   }
 
   private describeKept(): string {
