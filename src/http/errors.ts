@@ -73,6 +73,13 @@ function classify(error: FastifyError | TailorError | Error): {
       message: `request body is not valid JSON: ${error.message}`,
     };
   }
+  const unavailable = databaseUnavailable(error);
+  if (unavailable) {
+    return {
+      code: ErrorCode.DEPENDENCY_UNAVAILABLE,
+      message: `the database cannot take writes right now (${unavailable}); try again later`,
+    };
+  }
   if (fastifyError.statusCode === 413)
     return { code: ErrorCode.BODY_TOO_LARGE, message: 'request body is too large' };
   if (fastifyError.statusCode === 415) {
@@ -82,4 +89,26 @@ function classify(error: FastifyError | TailorError | Error): {
     };
   }
   return { code: ErrorCode.INTERNAL, message: 'internal error' };
+}
+
+// SQLite result codes (better-sqlite3 `code`) and PostgreSQL SQLSTATEs / socket errors that mean
+// the database is there but cannot serve us now: read-only or full disk, locked, restarting,
+// unreachable. They are the client's 503, not a bug; anything else stays a 500.
+const SQLITE_UNAVAILABLE = /^SQLITE_(READONLY|FULL|BUSY|LOCKED|IOERR|CANTOPEN|PROTOCOL)/;
+const PG_UNAVAILABLE = /^(08...|53...|57P0[1-3]|25006)$/;
+const SOCKET_UNAVAILABLE = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+]);
+
+/** The database error code when `error` means "database unavailable", else null. */
+export function databaseUnavailable(error: unknown): string | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return null;
+  if (SQLITE_UNAVAILABLE.test(code) || PG_UNAVAILABLE.test(code) || SOCKET_UNAVAILABLE.has(code))
+    return code;
+  return null;
 }
