@@ -89,7 +89,11 @@ export class WsHub {
     socket.on('message', (data, isBinary) => {
       if (isBinary)
         return this.send(client, { type: 'error', message: 'binary messages are not supported' });
-      void this.onMessage(client, data.toString());
+      // A failure here must not become an unhandled rejection: that would end the process.
+      this.onMessage(client, data.toString()).catch((error: unknown) => {
+        this.logger.error({ err: error }, 'websocket message failed');
+        this.send(client, { type: 'error', message: 'internal error' });
+      });
     });
     socket.on('close', () => this.forget(client));
     socket.on('error', () => this.forget(client));

@@ -70,6 +70,16 @@ export function parseClientMessage(raw: string): ClientMessage | string {
     case 'ping':
       return { type: message.type };
     default:
-      return `unknown message type ${JSON.stringify(message.type)}; expected subscribe_task, unsubscribe_task, subscribe_all, unsubscribe_all or ping`;
+      return `unknown message type ${describeType(message.type)}; expected subscribe_task, unsubscribe_task, subscribe_all, unsubscribe_all or ping`;
   }
+}
+
+/**
+ * The offending type, short: echoing it whole would send back up to a 64 KiB string, and
+ * JSON.stringify of a value nested thousands deep overflows the stack.
+ */
+function describeType(type: unknown): string {
+  if (typeof type !== 'string')
+    return type === null ? 'null' : `of JSON type ${Array.isArray(type) ? 'array' : typeof type}`;
+  return JSON.stringify(type.length > 64 ? `${type.slice(0, 64)}…` : type);
 }

@@ -507,6 +507,33 @@ describe('hostile input never gets a 5xx, a bare body or a crash', () => {
     ws.close();
   });
 
+  test('a WebSocket message whose type nests 20,000 deep gets an error, not an unhandled rejection', async () => {
+    const rejections: unknown[] = [];
+    const record = (reason: unknown): number => rejections.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      const ws = await openSocket(wsUrl(s.url));
+      const messages = collect(ws);
+      ws.send('{"type":' + '['.repeat(20_000) + ']'.repeat(20_000) + '}');
+      ws.send(JSON.stringify({ type: 'z'.repeat(50_000) }));
+      await roundTrip(ws, messages);
+      const errors = messages.filter((m) => (m as { type: string }).type === 'error') as {
+        message: string;
+      }[];
+      assert.equal(errors.length, 2);
+      assert.ok(
+        errors.every((e) => e.message.length < 300),
+        'the offending type is not echoed whole',
+      );
+      assert.equal(ws.readyState, ws.OPEN);
+      ws.close();
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(rejections, []);
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+  });
+
   test('afterwards: healthy, unpolluted, the held tasks unchanged, and a new task runs to completion', async () => {
     assert.equal((await request(`${s.url}/health`)).status, 200);
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
