@@ -39,7 +39,9 @@ export interface RunningServer {
 }
 
 export const VERSION = (
-  JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string }
+  JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as {
+    version: string;
+  }
 ).version;
 
 const CONSOLE_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
@@ -74,11 +76,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // place before the lanes open, so nothing committed from here on is missed.
   const cluster =
     store.kind === 'postgres'
-      ? await (await import('./cluster/index.js')).startClusterBridge({ store, lanes: scheduler, events, logger })
+      ? await (
+          await import('./cluster/index.js')
+        ).startClusterBridge({ store, lanes: scheduler, events, logger })
       : null;
   await scheduler.start();
 
-  const plugins: ((app: FastifyInstance) => Promise<void>)[] = [generationPlugin({ scheduler, store })];
+  const plugins: ((app: FastifyInstance) => Promise<void>)[] = [
+    generationPlugin({ scheduler, store }),
+  ];
   const app = await buildApp({
     scheduler,
     store,
@@ -93,7 +99,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     plugins,
   });
   const address = await app.listen({ host: config.host, port: config.port });
-  logger.info({ address, store: store.kind, node: config.nodeId, executors: registry.runnableTypes() }, 'tailor listening');
+  logger.info(
+    { address, store: store.kind, node: config.nodeId, executors: registry.runnableTypes() },
+    'tailor listening',
+  );
 
   let closing: Promise<void> | null = null;
   return {

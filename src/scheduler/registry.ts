@@ -74,10 +74,14 @@ export class ExecutorRegistry {
   validate(type: string, config: unknown): JsonObject {
     const entry = this.executors.get(type);
     if (!entry) {
-      throw new TailorError(ErrorCode.NO_EXECUTOR, `no executor is registered for task type "${type}"`, {
-        type,
-        registered: this.types(),
-      });
+      throw new TailorError(
+        ErrorCode.NO_EXECUTOR,
+        `no executor is registered for task type "${type}"`,
+        {
+          type,
+          registered: this.types(),
+        },
+      );
     }
     const copy = structuredClone(config) as JsonObject;
     if (!entry.validate(copy)) {
@@ -96,7 +100,8 @@ export function describeErrors(errors: readonly ErrorObject[], prefix: string): 
   return errors.map((error) => {
     let path = prefix + error.instancePath;
     if (error.keyword === 'required') path += `/${String(error.params.missingProperty)}`;
-    if (error.keyword === 'additionalProperties') path += `/${String(error.params.additionalProperty)}`;
+    if (error.keyword === 'additionalProperties')
+      path += `/${String(error.params.additionalProperty)}`;
     return { path, message: error.message ?? 'is invalid' };
   });
 }

@@ -14,12 +14,7 @@
 import { rm } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import type { Logger } from 'pino';
-import {
-  ErrorCode,
-  TailorError,
-  illegalTransition,
-  taskNotFound,
-} from '../domain/errors.js';
+import { ErrorCode, TailorError, illegalTransition, taskNotFound } from '../domain/errors.js';
 import {
   ACTION_FROM,
   DEFAULT_MAX_ATTEMPTS,
@@ -155,18 +150,34 @@ export class Scheduler {
     const priority = input.priority ?? DEFAULT_PRIORITY;
     const maxAttempts = input.max_attempts ?? DEFAULT_MAX_ATTEMPTS;
     if (!Number.isInteger(priority) || Math.abs(priority) > LIMITS.priority) {
-      throw new TailorError(ErrorCode.VALIDATION, `/priority must be an integer within ±${LIMITS.priority}`);
+      throw new TailorError(
+        ErrorCode.VALIDATION,
+        `/priority must be an integer within ±${LIMITS.priority}`,
+      );
     }
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > LIMITS.maxAttempts) {
-      throw new TailorError(ErrorCode.VALIDATION, `/max_attempts must be an integer from 1 to ${LIMITS.maxAttempts}`);
+      throw new TailorError(
+        ErrorCode.VALIDATION,
+        `/max_attempts must be an integer from 1 to ${LIMITS.maxAttempts}`,
+      );
     }
     const config = this.registry.validate(input.type, input.config);
-    await this.registry.get(input.type)?.precheck?.(config, { http: this.http, dataDir: this.outputsRoot });
-    const task = await this.store.createTask({ type: input.type, config, priority, max_attempts: maxAttempts });
+    await this.registry
+      .get(input.type)
+      ?.precheck?.(config, { http: this.http, dataDir: this.outputsRoot });
+    const task = await this.store.createTask({
+      type: input.type,
+      config,
+      priority,
+      max_attempts: maxAttempts,
+    });
     const ahead = [...this.runs.values()].find((run) => run.type === task.type);
     this.logger.info({ task_id: task.id, type: task.type, priority }, 'task created');
     if (ahead) {
-      this.logger.info({ task_id: task.id, type: task.type, running: ahead.id }, 'task queued behind a running task of the same type');
+      this.logger.info(
+        { task_id: task.id, type: task.type, running: ahead.id },
+        'task queued behind a running task of the same type',
+      );
     }
     this.events.publish({ kind: 'created', task });
     this.wake(task.type);
@@ -176,7 +187,8 @@ export class Scheduler {
   /** running → cancelled, after the executor returned or its grace period ran out. */
   async stop(id: string, reason = 'stopped by user'): Promise<Task> {
     const task = await this.mustGet(id);
-    if (task.status !== 'running') throw illegalTransition('stop', id, task.status, ACTION_FROM.stop);
+    if (task.status !== 'running')
+      throw illegalTransition('stop', id, task.status, ACTION_FROM.stop);
     const marked = await this.store.requestCancel(id);
     if (!marked) {
       const now = await this.mustGet(id);
@@ -237,13 +249,17 @@ export class Scheduler {
       }
       await this.stop(id, 'deleted by user').catch((error: unknown) => {
         // It finished between the two reads: the next loop deletes the terminal row.
-        if (!(error instanceof TailorError && error.code === ErrorCode.ILLEGAL_TRANSITION)) throw error;
+        if (!(error instanceof TailorError && error.code === ErrorCode.ILLEGAL_TRANSITION))
+          throw error;
       });
     }
   }
 
   /** Delete terminal tasks only; pending and running tasks are never touched (seed defect 9). */
-  async cleanup(kind: TerminalStatus | 'all', options: { deleteFiles?: boolean } = {}): Promise<string[]> {
+  async cleanup(
+    kind: TerminalStatus | 'all',
+    options: { deleteFiles?: boolean } = {},
+  ): Promise<string[]> {
     const statuses: readonly TerminalStatus[] = kind === 'all' ? TERMINAL_STATUSES : [kind];
     const removed = await this.store.cleanup(statuses);
     this.logger.info({ cleanup_type: kind, count: removed.length }, 'tasks cleaned up');
@@ -294,7 +310,11 @@ export class Scheduler {
   abortLocal(id: string, reason: 'cancel' | 'lease-lost'): void {
     const run = this.runs.get(id);
     if (!run) return;
-    run.stop(reason === 'cancel' ? { kind: 'cancel', message: 'cancelled by user' } : { kind: 'lease-lost' });
+    run.stop(
+      reason === 'cancel'
+        ? { kind: 'cancel', message: 'cancelled by user' }
+        : { kind: 'lease-lost' },
+    );
   }
 
   private schedulePump(): void {
@@ -348,7 +368,12 @@ export class Scheduler {
     });
     for (const task of [...released, ...finished]) {
       this.logger.info(
-        { task_id: task.id, type: task.type, status: task.status, error: task.error_message ?? undefined },
+        {
+          task_id: task.id,
+          type: task.type,
+          status: task.status,
+          error: task.error_message ?? undefined,
+        },
         task.status === 'pending' ? 'task requeued' : 'task finished',
       );
       this.events.publish({ kind: 'status', task });
@@ -384,7 +409,10 @@ export class Scheduler {
     this.runs.set(task.id, run);
     this.logger.info({ task_id: task.id, type: task.type, attempt: task.attempts }, 'task started');
     this.events.publish({ kind: 'status', task });
-    run.log('info', `started attempt ${task.attempts} of ${task.max_attempts} on ${this.owner.node}`);
+    run.log(
+      'info',
+      `started attempt ${task.attempts} of ${task.max_attempts} on ${this.owner.node}`,
+    );
     if (!definition) {
       run.failBeforeStart(new Error(`no executor for ${task.type} on this node`));
       return;
@@ -405,7 +433,10 @@ export class Scheduler {
       if (this.runs.get(run.id) === run) this.runs.delete(run.id);
     };
     if (outcome.kind === 'abandon') {
-      this.logger.warn({ task_id: run.id, type: run.type }, 'lease lost: the task was recovered elsewhere; result dropped');
+      this.logger.warn(
+        { task_id: run.id, type: run.type },
+        'lease lost: the task was recovered elsewhere; result dropped',
+      );
       forget();
       this.wake(run.type);
       return Promise.resolve();
@@ -488,7 +519,10 @@ export class Scheduler {
 
   private assertAccepting(): void {
     if (this.state !== 'running') {
-      throw new TailorError(ErrorCode.DEPENDENCY_UNAVAILABLE, 'the scheduler is not running (starting or shutting down)');
+      throw new TailorError(
+        ErrorCode.DEPENDENCY_UNAVAILABLE,
+        'the scheduler is not running (starting or shutting down)',
+      );
     }
   }
 
@@ -510,7 +544,8 @@ export class Scheduler {
         done();
       };
       const unsubscribe = this.events.subscribe((event) => {
-        if (event.kind === 'status' && event.task.id === id && isTerminal(event.task.status)) finish();
+        if (event.kind === 'status' && event.task.id === id && isTerminal(event.task.status))
+          finish();
         if (event.kind === 'deleted' && event.taskId === id) finish();
       });
       // Events from other processes may not reach this one (two servers on one SQLite file).

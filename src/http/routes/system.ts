@@ -39,13 +39,11 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{
         await store.ping();
         return { status: 'ok' as const, db: 'ok' as const, ...info };
       } catch (error) {
-        return reply
-          .status(503)
-          .send({
-            status: 'unhealthy' as const,
-            db: `unreachable: ${(error as Error).message}`,
-            ...info,
-          });
+        return reply.status(503).send({
+          status: 'unhealthy' as const,
+          db: `unreachable: ${(error as Error).message}`,
+          ...info,
+        });
       }
     },
   );
