@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { TailorConfig } from './config/config.js';
 import { builtInExecutors } from './executors/index.js';
@@ -72,33 +71,46 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     pollMs: config.pollMs,
     ...options.scheduler,
   });
-  // Cluster mode (PostgreSQL): hear other nodes' wake-ups, stops and task events. LISTEN is in
-  // place before the lanes open, so nothing committed from here on is missed.
-  const cluster =
-    store.kind === 'postgres'
-      ? await (
-          await import('./cluster/index.js')
-        ).startClusterBridge({ store, lanes: scheduler, events, logger })
-      : null;
-  await scheduler.start();
-
-  const plugins: ((app: FastifyInstance) => Promise<void>)[] = [
-    generationPlugin({ scheduler, store }),
-  ];
-  const app = await buildApp({
-    scheduler,
-    store,
-    events,
-    logger,
-    token: config.token,
-    allowedOrigins: config.allowedOrigins,
-    bodyLimit: config.bodyLimit,
-    version: VERSION,
-    consoleDir: CONSOLE_DIR,
-    hubLimits: options.hubLimits,
-    plugins,
-  });
-  const address = await app.listen({ host: config.host, port: config.port });
+  let cluster: { close(): Promise<void> } | null = null;
+  let app: App | null = null;
+  // Stop accepting first, then requeue running tasks, then release the database. Also used to
+  // undo a start that failed half-way (port taken, database gone), so nothing is left open.
+  const release = async (): Promise<void> => {
+    await app?.close();
+    await scheduler.shutdown();
+    await cluster?.close();
+    await store.close();
+    await http.close();
+  };
+  let address: string;
+  try {
+    // Cluster mode (PostgreSQL): hear other nodes' wake-ups, stops and task events. LISTEN is in
+    // place before the lanes open, so nothing committed from here on is missed.
+    if (store.kind === 'postgres') {
+      const { startClusterBridge } = await import('./cluster/index.js');
+      cluster = await startClusterBridge({ store, lanes: scheduler, events, logger });
+    }
+    await scheduler.start();
+    app = await buildApp({
+      scheduler,
+      store,
+      events,
+      logger,
+      token: config.token,
+      allowedOrigins: config.allowedOrigins,
+      bodyLimit: config.bodyLimit,
+      version: VERSION,
+      consoleDir: CONSOLE_DIR,
+      hubLimits: options.hubLimits,
+      plugins: [generationPlugin({ scheduler, store })],
+    });
+    address = await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await release().catch((cleanup: unknown) =>
+      logger.error({ err: cleanup }, 'cleanup after a failed start failed'),
+    );
+    throw error;
+  }
   logger.info(
     { address, store: store.kind, node: config.nodeId, executors: registry.runnableTypes() },
     'tailor listening',
@@ -106,7 +118,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let closing: Promise<void> | null = null;
   return {
-    app,
+    app: app as App,
     scheduler,
     store,
     events,
@@ -114,14 +126,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     config,
     url: address,
     close() {
-      // Stop accepting first, then requeue running tasks, then release the database.
-      closing ??= (async () => {
-        await app.close();
-        await scheduler.shutdown();
-        await cluster?.close();
-        await store.close();
-        await http.close();
-      })();
+      closing ??= release();
       return closing;
     },
   };

@@ -57,3 +57,20 @@ test('`tailor serve --host 0.0.0.0` without a token exits non-zero with a clear 
   assert.equal(code, 2);
   assert.match(stderr, /refusing to listen/);
 });
+
+test('a start that fails half-way (port taken) rejects, leaves no timers or handles behind, and its data directory usable', async () => {
+  const { startTestServer } = await import('./helpers/server.js');
+  const first = await startTestServer();
+  try {
+    const port = Number(new URL(first.url).port);
+    const dir = tempDir();
+    await assert.rejects(startTestServer({ dataDir: dir, config: { port } }), /EADDRINUSE/);
+    // The database of the failed start was closed: another server can open and use it at once.
+    const again = await startTestServer({ dataDir: dir });
+    const task = await again.client.createTask('alpha', {});
+    assert.equal(task.status === 'pending' || task.status === 'running', true);
+    await again.dispose();
+  } finally {
+    await first.dispose();
+  }
+});

@@ -36,7 +36,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{
     },
     async (_request, reply) => {
       try {
-        await store.ping();
+        await withTimeout(store.ping(), HEALTH_TIMEOUT_MS);
         return { status: 'ok' as const, db: 'ok' as const, ...info };
       } catch (error) {
         return reply.status(503).send({
@@ -63,3 +63,14 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{
     async () => app.swagger(),
   );
 };
+
+/** A database behind a black-holed connection never answers; health must still answer. */
+const HEALTH_TIMEOUT_MS = 3_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
