@@ -97,6 +97,11 @@ export class Run {
     return this.stopReason;
   }
 
+  /** The executor has returned (or was given up on); only the final write may be pending. */
+  get settledAlready(): boolean {
+    return this.settled;
+  }
+
   /** Start the executor. A synchronous throw is a failure like any other, never a blocked lane. */
   start(definition: ExecutorDefinition, config: Task['config']): void {
     let execution: Promise<unknown>;

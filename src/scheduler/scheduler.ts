@@ -482,13 +482,19 @@ export class Scheduler {
   private async heartbeat(): Promise<void> {
     if (this.state !== 'running') return;
     // Only runs launched before the renewal can be judged by it: a claim committed while the
-    // renewal was in flight is missing from its report without its lease being lost.
+    // renewal was in flight is missing from its report without its lease being lost, and so is
+    // a run whose finish committed meanwhile.
     const judged = new Set(this.runs.values());
     try {
       const report = await this.store.renewLeases(this.owner, this.leaseMs);
       const held = new Set(report.held);
       for (const run of judged) {
-        if (!held.has(run.id) && !run.stopping && this.runs.get(run.id) === run) {
+        if (
+          !held.has(run.id) &&
+          !run.stopping &&
+          !run.settledAlready &&
+          this.runs.get(run.id) === run
+        ) {
           this.logger.warn({ task_id: run.id }, 'lease lost; aborting the local executor');
           run.stop({ kind: 'lease-lost' });
         }
