@@ -46,7 +46,7 @@ process.on('message', (message: { report?: boolean }) => {
       latencies: {
         p50: percentile(latencies, 50),
         p99: percentile(latencies, 99),
-        max: latencies.length ? Math.max(...latencies) : NaN,
+        max: latencies.reduce((a, b) => Math.max(a, b), -Infinity),
       },
     },
   });

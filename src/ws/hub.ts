@@ -19,6 +19,13 @@ export interface HubLimits {
   maxMessagesPerSecond: number;
   /** Task subscriptions one client may hold. */
   maxSubscriptions: number;
+  /**
+   * Messages of the same window go out to each socket in one write. The first message after a
+   * quiet period leaves at once; under load each socket gets at most one write per window, which
+   * is what lets a thousand clients follow hundreds of events a second (one write syscall per
+   * message per client would saturate the event loop).
+   */
+  batchMs: number;
 }
 
 export const DEFAULT_HUB_LIMITS: HubLimits = {
@@ -27,6 +34,7 @@ export const DEFAULT_HUB_LIMITS: HubLimits = {
   pingIntervalMs: 30_000,
   maxMessagesPerSecond: 200,
   maxSubscriptions: 1_000,
+  batchMs: 25,
 };
 
 interface Queued {
@@ -41,7 +49,6 @@ interface Client {
   /** Subscribed task ids → highest task version sent, to order the snapshot against events. */
   tasks: Map<string, number>;
   queue: Queued[];
-  drainTimer: NodeJS.Timeout | null;
   alive: boolean;
   windowStart: number;
   windowCount: number;
@@ -57,6 +64,10 @@ export class WsHub {
   private readonly clients = new Set<Client>();
   private readonly unsubscribe: () => void;
   private readonly pinger: NodeJS.Timeout;
+  /** Clients with queued messages, written by the next flush. */
+  private readonly pending = new Set<Client>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private lastFlush = 0;
 
   constructor(
     events: TaskEvents,
@@ -79,7 +90,6 @@ export class WsHub {
       all: false,
       tasks: new Map(),
       queue: [],
-      drainTimer: null,
       alive: true,
       windowStart: Date.now(),
       windowCount: 0,
@@ -102,6 +112,8 @@ export class WsHub {
   close(): void {
     this.unsubscribe();
     clearInterval(this.pinger);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.pending.clear();
     for (const client of this.clients) client.socket.terminate();
     this.clients.clear();
   }
@@ -168,9 +180,18 @@ export class WsHub {
     if (this.clients.size === 0) return;
     switch (event.kind) {
       case 'status': {
+        // Serialised once for every client subscribed to all: fan-out to a thousand sockets
+        // must not stringify the same message a thousand times.
+        let shared: Queued | null = null;
         for (const client of this.clients) {
           if (client.tasks.has(event.task.id)) this.sendStatus(client, event.task);
-          else if (client.all) this.send(client, statusMessage(event.task), statusKey(event.task));
+          else if (client.all) {
+            shared ??= {
+              text: JSON.stringify(statusMessage(event.task)),
+              coalesceKey: statusKey(event.task),
+            };
+            this.sendText(client, shared);
+          }
         }
         return;
       }
@@ -217,10 +238,6 @@ export class WsHub {
   private sendText(client: Client, item: Queued): void {
     const { socket } = client;
     if (socket.readyState !== socket.OPEN) return;
-    if (client.queue.length === 0 && socket.bufferedAmount < this.limits.highWaterBytes) {
-      socket.send(item.text);
-      return;
-    }
     if (item.coalesceKey) {
       // Only progress within one status is folded: every status transition is still delivered.
       const last = client.queue.findLastIndex((queued) => queued.coalesceKey !== undefined);
@@ -230,26 +247,60 @@ export class WsHub {
       }
     }
     client.queue.push(item);
-    if (client.queue.length > this.limits.maxQueuedMessages) {
-      this.logger.warn(
-        { queued: client.queue.length },
-        'dropping a websocket client that does not read',
-      );
-      socket.terminate();
-      this.forget(client);
-      return;
-    }
-    client.drainTimer ??= setTimeout(() => this.drain(client), 20);
+    if (this.dropIfNotReading(client)) return;
+    this.pending.add(client);
+    this.scheduleFlush(this.limits.batchMs - (Date.now() - this.lastFlush));
   }
 
-  private drain(client: Client): void {
-    client.drainTimer = null;
-    const { socket } = client;
-    if (socket.readyState !== socket.OPEN) return;
-    while (client.queue.length > 0 && socket.bufferedAmount < this.limits.highWaterBytes) {
-      socket.send(client.queue.shift()!.text);
+  private scheduleFlush(delayMs: number): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => this.flush(), Math.max(0, delayMs));
+  }
+
+  /** One corked write per socket of everything it has queued, up to its high-water mark. */
+  private flush(): void {
+    this.flushTimer = null;
+    this.lastFlush = Date.now();
+    const clients = [...this.pending];
+    this.pending.clear();
+    for (const client of clients) {
+      const { socket } = client;
+      if (socket.readyState !== socket.OPEN) continue;
+      const raw = rawSocket(socket);
+      // Corked writes count in bufferedAmount until uncork hands them to the kernel: write in
+      // rounds of up to the high-water mark while the kernel keeps taking them.
+      while (client.queue.length > 0 && socket.bufferedAmount < this.limits.highWaterBytes) {
+        raw?.cork();
+        while (client.queue.length > 0 && socket.bufferedAmount < this.limits.highWaterBytes) {
+          socket.send(client.queue.shift()!.text);
+        }
+        raw?.uncork();
+      }
+      if (this.dropIfNotReading(client)) continue;
+      // A socket past its high-water mark keeps the rest queued (and coalescing) until it drains.
+      if (client.queue.length > 0) this.pending.add(client);
     }
-    if (client.queue.length > 0) client.drainTimer = setTimeout(() => this.drain(client), 20);
+    if (this.pending.size > 0) this.scheduleFlush(this.limits.batchMs);
+  }
+
+  /**
+   * Only a socket that is not taking its writes is judged: a burst within one batch window may
+   * queue more than the bound for a client that reads perfectly well.
+   */
+  private dropIfNotReading(client: Client): boolean {
+    if (
+      client.queue.length <= this.limits.maxQueuedMessages ||
+      client.socket.bufferedAmount < this.limits.highWaterBytes
+    ) {
+      return false;
+    }
+    this.logger.warn(
+      { queued: client.queue.length },
+      'dropping a websocket client that does not read',
+    );
+    client.socket.terminate();
+    this.forget(client);
+    return true;
   }
 
   private keepAlive(): void {
@@ -265,10 +316,21 @@ export class WsHub {
   }
 
   private forget(client: Client): void {
-    if (client.drainTimer) clearTimeout(client.drainTimer);
+    this.pending.delete(client);
     client.queue = [];
     this.clients.delete(client);
   }
+}
+
+/**
+ * The TCP socket under a ws connection, to cork several frames into one write. `_socket` is not
+ * public API; without it messages are still sent, one write each.
+ */
+function rawSocket(socket: WebSocket): { cork(): void; uncork(): void } | null {
+  const raw = (socket as unknown as { _socket?: { cork?: unknown; uncork?: unknown } })._socket;
+  return raw && typeof raw.cork === 'function' && typeof raw.uncork === 'function'
+    ? (raw as { cork(): void; uncork(): void })
+    : null;
 }
 
 function statusKey(task: Task): string {
