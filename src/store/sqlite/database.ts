@@ -2,6 +2,13 @@ import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+interface QueuedWrite {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
 
 /** A better-sqlite3 connection with the pragmas this project relies on and a statement cache. */
 export class SqliteDb {
@@ -17,6 +24,27 @@ export class SqliteDb {
     this.raw.pragma('synchronous = NORMAL');
     this.raw.pragma('foreign_keys = ON');
     this.raw.pragma('busy_timeout = 5000');
+    if (file !== ':memory:') this.checkpointInBackground(file);
+  }
+
+  private checkpointer: Worker | null = null;
+
+  /** See `checkpointer.ts`. Should the worker fail, SQLite's own checkpoints take over again. */
+  private checkpointInBackground(file: string): void {
+    const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+    try {
+      this.checkpointer = new Worker(new URL(`./checkpointer${extension}`, import.meta.url), {
+        workerData: { file, intervalMs: 100 },
+      });
+    } catch {
+      return;
+    }
+    this.checkpointer.unref();
+    this.checkpointer.on('error', () => {
+      this.checkpointer = null;
+      if (this.raw.open) this.raw.pragma('wal_autocheckpoint = 1000');
+    });
+    this.raw.pragma('wal_autocheckpoint = 0');
   }
 
   /** Prepared once per SQL text; queries are static strings, so the cache stays small. */
@@ -34,7 +62,56 @@ export class SqliteDb {
     return this.raw.transaction(fn).immediate();
   }
 
+  /**
+   * Group commit: every write asked for in the same turn of the event loop runs, in order, in
+   * one IMMEDIATE transaction, and each promise settles only after that COMMIT — so nothing is
+   * acknowledged before it is durable, but the lanes' finishes, claims, creates and log lines of
+   * one turn share one commit (and one WAL append) instead of one each. Each write runs under a
+   * savepoint of its own: one that throws is undone alone and rejects alone.
+   */
+  batch<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queued.push({ run: fn, resolve: resolve as (value: unknown) => void, reject });
+      this.flushScheduled ??= setImmediate(() => this.flush());
+    });
+  }
+
+  private queued: QueuedWrite[] = [];
+  private flushScheduled: NodeJS.Immediate | null = null;
+
+  private flush(): void {
+    if (this.flushScheduled) clearImmediate(this.flushScheduled);
+    this.flushScheduled = null;
+    const writes = this.queued;
+    this.queued = [];
+    if (writes.length === 0) return;
+    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    try {
+      this.transaction(() => {
+        for (const write of writes) {
+          try {
+            outcomes.push({ ok: true, value: this.raw.transaction(write.run)() });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+          }
+        }
+      });
+    } catch (error) {
+      // BEGIN or COMMIT failed (busy past the timeout, disk full): nothing of the group landed.
+      for (const write of writes) write.reject(error);
+      return;
+    }
+    writes.forEach((write, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) write.resolve(outcome.value);
+      else write.reject(outcome.error);
+    });
+  }
+
   close(): void {
+    this.flush();
+    this.checkpointer?.postMessage('stop');
+    this.checkpointer = null;
     this.raw.close();
   }
 }

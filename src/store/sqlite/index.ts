@@ -77,7 +77,7 @@ export class SqliteStore implements Store {
   }
 
   async createTask(input: NewTask): Promise<Task> {
-    return this.db.transaction(() => insertTask(this.db, input, this.now()));
+    return this.db.batch(() => insertTask(this.db, input, this.now()));
   }
 
   async getTask(id: string): Promise<Task | null> {
@@ -89,8 +89,8 @@ export class SqliteStore implements Store {
   }
 
   async finishAndClaim(request: FinishAndClaim): Promise<FinishAndClaimResult> {
-    const now = this.now();
-    return this.db.transaction(() => {
+    return this.db.batch(() => {
+      const now = this.now();
       const finished: Task[] = [];
       for (const finish of request.finishes) {
         const task = finishTask(this.db, finish, now);
@@ -110,17 +110,17 @@ export class SqliteStore implements Store {
   }
 
   async release(releases: readonly Release[]): Promise<Task[]> {
-    const now = this.now();
-    return this.db.transaction(() =>
-      releases
+    return this.db.batch(() => {
+      const now = this.now();
+      return releases
         .map((release) => releaseTask(this.db, release, now))
-        .filter((t): t is Task => t !== null),
-    );
+        .filter((t): t is Task => t !== null);
+    });
   }
 
   async updateProgress(updates: readonly ProgressUpdate[]): Promise<Task[]> {
-    const now = this.now();
-    return this.db.transaction(() => {
+    return this.db.batch(() => {
+      const now = this.now();
       const changed: Task[] = [];
       for (const update of updates) {
         const task = updateProgress(this.db, update, now);
@@ -160,8 +160,8 @@ export class SqliteStore implements Store {
 
   async appendLogs(lines: readonly NewLogLine[]): Promise<TaskLog[]> {
     if (lines.length === 0) return [];
-    const now = this.now();
-    return this.db.transaction(() => {
+    return this.db.batch(() => {
+      const now = this.now();
       const written: TaskLog[] = [];
       for (const line of lines) {
         const log = appendLog(this.db, line, now);
