@@ -1,26 +1,10 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { TailorClient, type Task } from '../../src/client/index.js';
-import { spawnServer } from '../helpers/child.js';
+import { readJournal as journal, spawnServer } from '../helpers/child.js';
 import { eventually, tempDir, waitForStatus } from '../helpers/server.js';
-
-function journal(file: string): { event: string; id: string }[] {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [event, id] = line.split(' ');
-      return { event: event!, id: id! };
-    });
-}
 
 test('after a SIGKILL, waiting tasks still run in order, interrupted ones are requeued or failed per max_attempts, no lane is blocked', async () => {
   const dataDir = tempDir();

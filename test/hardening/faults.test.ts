@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { TailorClient, type Task } from '../../src/client/index.js';
 import type { SqliteStore } from '../../src/store/sqlite/index.js';
-import { spawnServer, type Child } from '../helpers/child.js';
+import { readJournal as journal, spawnServer, type Child } from '../helpers/child.js';
 import {
   TEST_TYPES,
   eventually,
@@ -14,22 +14,6 @@ import {
   waitForStatus,
 } from '../helpers/server.js';
 import { assertEnvelope, jsonHeaders, openSocket, request, wsUrl } from './harness.js';
-
-function journal(file: string): { event: string; id: string }[] {
-  let text = '';
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [event, id] = line.split(' ');
-      return { event: event!, id: id! };
-    });
-}
 
 /** Statuses straight from the database file of a killed server, before anything restarts. */
 function statusesOnDisk(dbFile: string): Map<string, string> {

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export interface Child {
@@ -52,4 +53,21 @@ export async function spawnServer(
       return exited;
     },
   };
+}
+
+/** The `start <id> …` / `end <id> …` lines test executors append to their journal file. */
+export function readJournal(file: string): { event: string; id: string }[] {
+  let text = '';
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [event, id] = line.split(' ');
+      return { event: event!, id: id! };
+    });
 }

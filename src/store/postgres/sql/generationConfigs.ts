@@ -1,25 +1,11 @@
 import { newTaskId } from '../../../domain/ids.js';
-import type { JsonObject } from '../../../domain/task.js';
+import { toConfig, type ConfigRow } from '../../rows.js';
 import type { ConfigQuery, NewConfig, StoredConfig } from '../../store.js';
 import type { Sql } from '../database.js';
 import { iso, pgText } from '../rows.js';
 
-interface ConfigRow {
-  id: string;
-  name: string;
-  category: string;
-  body: string;
-  created_at: string;
-  updated_at: string;
-}
-
 const CONFIG_COLUMNS = `id, name, category, body::text AS body,
   ${iso('created_at')} AS created_at, ${iso('updated_at')} AS updated_at`;
-
-const toConfig = (row: ConfigRow): StoredConfig => ({
-  ...row,
-  body: JSON.parse(row.body) as JsonObject,
-});
 
 /** `name` is a literal, case-insensitive substring (strpos, so `%` and `_` are not wildcards). */
 export async function listConfigs(

@@ -1,21 +1,7 @@
 import { newTaskId } from '../../../domain/ids.js';
-import type { JsonObject } from '../../../domain/task.js';
+import { toConfig, type ConfigRow } from '../../rows.js';
 import type { ConfigQuery, NewConfig, StoredConfig } from '../../store.js';
 import type { SqliteDb } from '../database.js';
-
-interface ConfigRow {
-  id: string;
-  name: string;
-  category: string;
-  body: string;
-  created_at: string;
-  updated_at: string;
-}
-
-const toConfig = (row: ConfigRow): StoredConfig => ({
-  ...row,
-  body: JSON.parse(row.body) as JsonObject,
-});
 
 export function listConfigs(
   db: SqliteDb,
