@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { Queue, Worker, type ConnectionOptions } from 'bullmq';
-import { percentile } from './stats.js';
-import type { Workload, WorkloadResult } from '../scenarios/scheduler.js';
+import { summarize, type Workload, type WorkloadResult } from '../scenarios/scheduler.js';
 
 const redis = {
   host: process.env.BENCH_REDIS_HOST ?? '127.0.0.1',
@@ -110,15 +109,7 @@ export async function runBullmqWorkload(workload: Workload): Promise<WorkloadRes
       await done;
       latencies.push(starts.get(n)! - t0);
     }
-    return {
-      tasks,
-      enqueueSeconds: (enqueued - started) / 1000,
-      seconds,
-      tasksPerS: tasks / seconds,
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
-      maxConcurrentSameLane,
-    };
+    return summarize({ tasks, started, enqueued, seconds, latencies, maxConcurrentSameLane });
   } finally {
     await Promise.all(workers.map((worker) => worker.close()));
     await Promise.all(queues.map((queue) => queue.obliterate({ force: true })));

@@ -19,6 +19,26 @@ export interface WorkloadResult {
   maxConcurrentSameLane: number;
 }
 
+/** The figures of one drain run plus its idle-lane latency samples (ms), for any system. */
+export function summarize(run: {
+  tasks: number;
+  started: number;
+  enqueued: number;
+  seconds: number;
+  latencies: readonly number[];
+  maxConcurrentSameLane: number;
+}): WorkloadResult {
+  return {
+    tasks: run.tasks,
+    enqueueSeconds: (run.enqueued - run.started) / 1000,
+    seconds: run.seconds,
+    tasksPerS: run.tasks / run.seconds,
+    p50Ms: percentile(run.latencies, 50),
+    p99Ms: percentile(run.latencies, 99),
+    maxConcurrentSameLane: run.maxConcurrentSameLane,
+  };
+}
+
 export const readWorkload = (flags: Flags): Workload => ({
   lanes: flags.int('lanes', 4),
   tasksPerLane: flags.int('tasks-per-lane', 2500),
@@ -74,15 +94,14 @@ export async function runTailorWorkload(
       await done;
       latencies.push(probe.starts.get(n)! - t0);
     }
-    return {
+    return summarize({
       tasks,
-      enqueueSeconds: (enqueued - started) / 1000,
+      started,
+      enqueued,
       seconds,
-      tasksPerS: tasks / seconds,
-      p50Ms: percentile(latencies, 50),
-      p99Ms: percentile(latencies, 99),
+      latencies,
       maxConcurrentSameLane: probe.maxConcurrentSameLane,
-    };
+    });
   } finally {
     await bench.dispose();
   }
