@@ -436,6 +436,10 @@ describe('hostile input never gets a 5xx, a bare body or a crash', () => {
         async (id, segments) => {
           cases++;
           const path = `/api/files/${id}/${segments.join('/')}`;
+          // fetch resolves `..` segments before sending: such a URL may no longer target the file
+          // route at all (`/api/files/x/../../..` is sent as `GET /`, the console). Raw,
+          // unresolved traversal is sent over a socket in paths.test.ts.
+          if (!new URL(s.url + path).pathname.startsWith('/api/files/')) return;
           const response = await request(s.url + path);
           if (response.status === 200) {
             // Only the task's own file can ever be served.

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createConnection } from 'node:net';
 import {
   existsSync,
   mkdirSync,
@@ -69,6 +70,22 @@ describe('user paths are confined to the task output folder', () => {
     });
   }
 
+  // fetch (like every WHATWG URL user) resolves `..` and `%2e%2e` before sending; an attacker's
+  // raw client does not. These requests go over a plain socket exactly as written.
+  const rawTraversals = [
+    '../../../../etc/passwd',
+    '%2e%2e/%2e%2e/%2e%2e/etc/passwd',
+    'sub/../../../secret.txt',
+  ];
+  for (const path of rawTraversals) {
+    test(`a raw, unresolved GET /api/files/:id/${path} is refused and never leaks`, async () => {
+      const { status, body } = await rawGet(s.url, `/api/files/${id}/${path}`);
+      assert.ok([400, 403, 404].includes(status), `${path}: HTTP ${status}`);
+      assert.ok(!body.includes('TOP-SECRET') && !body.includes('root:'), path);
+      assert.match(body, /"status":\{"code":4\d{4}/, 'an enveloped error');
+    });
+  }
+
   test('a symlink to a file outside gives 403, not 404 or the file', async () => {
     const response = await request(`${s.url}/api/files/${id}/link.txt`);
     assert.equal(response.status, 403);
@@ -111,3 +128,23 @@ describe('user paths are confined to the task output folder', () => {
     assert.ok(existsSync(s.scheduler.outputDirOf(id)));
   });
 });
+
+/** One HTTP/1.1 GET over a plain socket, the path sent byte for byte as given. */
+function rawGet(base: string, path: string): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(base);
+  return new Promise((resolve, reject) => {
+    const socket = createConnection({ host: hostname, port: Number(port) }, () => {
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: ${hostname}:${port}\r\nConnection: close\r\n\r\n`,
+      );
+    });
+    let data = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (data += chunk));
+    socket.on('error', reject);
+    socket.on('end', () => {
+      const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(data)?.[1] ?? 0);
+      resolve({ status, body: data.slice(data.indexOf('\r\n\r\n') + 4) });
+    });
+  });
+}
