@@ -1,20 +1,12 @@
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { TailorClient, type Task } from '../../src/client/index.js';
-import { readJournal as journal, spawnServer } from '../helpers/child.js';
-import { eventually, tempDir, waitForStatus } from '../helpers/server.js';
+import { childNode, readJournal as journal, spawnServer } from '../helpers/child.js';
+import { eventually, waitForStatus } from '../helpers/server.js';
 
 test('after a SIGKILL, waiting tasks still run in order, interrupted ones are requeued or failed per max_attempts, no lane is blocked', async () => {
-  const dataDir = tempDir();
-  const file = join(dataDir, 'journal.txt');
-  const env = {
-    TAILOR_DATA_DIR: dataDir,
-    TAILOR_PORT: '0',
-    TAILOR_NODE_ID: 'crash-node',
-    TAILOR_TEST_JOURNAL: file,
-  };
+  const { dataDir, journal: file, env } = childNode('crash-node');
   let server = await spawnServer('./child-server.ts', env);
   try {
     let client = new TailorClient({ baseUrl: server.url });
@@ -67,14 +59,7 @@ test('after a SIGKILL, waiting tasks still run in order, interrupted ones are re
 });
 
 test('SIGTERM shuts down gracefully: the running task is requeued without spending an attempt and finishes after restart', async () => {
-  const dataDir = tempDir();
-  const file = join(dataDir, 'journal.txt');
-  const env = {
-    TAILOR_DATA_DIR: dataDir,
-    TAILOR_PORT: '0',
-    TAILOR_NODE_ID: 'term-node',
-    TAILOR_TEST_JOURNAL: file,
-  };
+  const { dataDir, journal: file, env } = childNode('term-node');
   let server = await spawnServer('./child-server.ts', env);
   try {
     let client = new TailorClient({ baseUrl: server.url });

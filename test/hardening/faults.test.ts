@@ -5,14 +5,8 @@ import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { TailorClient, type Task } from '../../src/client/index.js';
 import type { SqliteStore } from '../../src/store/sqlite/index.js';
-import { readJournal as journal, spawnServer, type Child } from '../helpers/child.js';
-import {
-  TEST_TYPES,
-  eventually,
-  startTestServer,
-  tempDir,
-  waitForStatus,
-} from '../helpers/server.js';
+import { childNode, readJournal as journal, spawnServer, type Child } from '../helpers/child.js';
+import { TEST_TYPES, eventually, startTestServer, waitForStatus } from '../helpers/server.js';
 import { assertEnvelope, jsonHeaders, openSocket, request, wsUrl } from './harness.js';
 
 /** Statuses straight from the database file of a killed server, before anything restarts. */
@@ -36,14 +30,7 @@ function statusesOnDisk(dbFile: string): Map<string, string> {
 async function killAndCheck(
   burst: (client: TailorClient, file: string) => Promise<Task[]>,
 ): Promise<void> {
-  const dataDir = tempDir();
-  const file = join(dataDir, 'journal.txt');
-  const env = {
-    TAILOR_DATA_DIR: dataDir,
-    TAILOR_PORT: '0',
-    TAILOR_NODE_ID: 'fault-node',
-    TAILOR_TEST_JOURNAL: file,
-  };
+  const { dataDir, journal: file, env } = childNode('fault-node');
   let server: Child = await spawnServer('./child-server.ts', env);
   try {
     const acknowledged = await burst(new TailorClient({ baseUrl: server.url }), file);

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './server.js';
 
 export interface Child {
   process: ChildProcess;
@@ -70,4 +72,24 @@ export function readJournal(file: string): { event: string; id: string }[] {
       const [event, id] = line.split(' ');
       return { event: event!, id: id! };
     });
+}
+
+/** A data directory, journal file and environment for `child-server.ts` as one stable node. */
+export function childNode(nodeId: string): {
+  dataDir: string;
+  journal: string;
+  env: NodeJS.ProcessEnv;
+} {
+  const dataDir = tempDir();
+  const journal = join(dataDir, 'journal.txt');
+  return {
+    dataDir,
+    journal,
+    env: {
+      TAILOR_DATA_DIR: dataDir,
+      TAILOR_PORT: '0',
+      TAILOR_NODE_ID: nodeId,
+      TAILOR_TEST_JOURNAL: journal,
+    },
+  };
 }
