@@ -87,6 +87,14 @@ export const ACTION_FROM: Readonly<
 };
 
 /** Clamp a reported percentage into 0–100 (an executor counting loops may overshoot). */
+/**
+ * The first log line of every attempt. The store writes it in the transaction that claims the
+ * task, so a task's log always says where each attempt ran, even if the process died at once.
+ */
+export function startedAttemptMessage(attempt: number, maxAttempts: number, node: string): string {
+  return `started attempt ${attempt} of ${maxAttempts} on ${node}`;
+}
+
 export function clampProgress(pct: number): number {
   if (!Number.isFinite(pct)) return 0;
   return Math.max(0, Math.min(MAX_PROGRESS, Math.round(pct)));

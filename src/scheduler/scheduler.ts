@@ -327,34 +327,39 @@ export class Scheduler {
     });
   }
 
+  /**
+   * One batch per turn of the event loop: the final writes queued so far, plus a claim for every
+   * lane that is dirty or that one of those writes frees. Work that arrives while the batch
+   * commits — above all the finishes of the runs it just launched — goes out in the next turn's
+   * batch, once those runs have settled, so every lane's hand-off shares one commit.
+   */
   private async pump(): Promise<void> {
     if (this.pumping) return;
     this.pumping = true;
+    const writes = this.writes;
+    this.writes = [];
+    const lanes = this.state === 'running' ? this.lanesToClaim(writes) : [];
+    this.dirtyLanes.clear();
     try {
-      while (this.writes.length > 0 || (this.dirtyLanes.size > 0 && this.state === 'running')) {
-        const writes = this.writes;
-        this.writes = [];
-        const lanes = this.state === 'running' ? this.idleLocalLanes() : [];
-        this.dirtyLanes.clear();
-        try {
-          await this.commit(writes, lanes);
-          this.failures = 0;
-        } catch (error) {
-          // The database refused (busy, unreachable): keep the writes, try again with backoff.
-          this.writes = [...writes, ...this.writes];
-          for (const lane of lanes) this.dirtyLanes.add(lane);
-          this.failures++;
-          const delay = Math.min(100 * 2 ** this.failures, 5_000);
-          this.logger.error({ err: error, retry_in_ms: delay }, 'scheduler write failed');
-          this.retryTimer = setTimeout(() => {
-            this.retryTimer = null;
-            void this.pump();
-          }, delay);
-          return;
-        }
-      }
+      if (writes.length > 0 || lanes.length > 0) await this.commit(writes, lanes);
+      this.failures = 0;
+    } catch (error) {
+      // The database refused (busy, unreachable): keep the writes, try again with backoff.
+      this.writes = [...writes, ...this.writes];
+      for (const lane of lanes) this.dirtyLanes.add(lane);
+      this.failures++;
+      const delay = Math.min(100 * 2 ** this.failures, 5_000);
+      this.logger.error({ err: error, retry_in_ms: delay }, 'scheduler write failed');
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        void this.pump();
+      }, delay);
+      return;
     } finally {
       this.pumping = false;
+    }
+    if (this.writes.length > 0 || (this.dirtyLanes.size > 0 && this.state === 'running')) {
+      this.schedulePump();
     }
   }
 
@@ -379,17 +384,33 @@ export class Scheduler {
       this.events.publish({ kind: 'status', task });
     }
     for (const write of writes) write.done();
-    // A finished or released task frees its lane: try that lane (and any other woken) again.
-    for (const task of [...released, ...finished]) this.dirtyLanes.add(task.type);
+    // A lane freed here but not refilled (its finish lost its fence, or another process claimed
+    // first) is tried again; the database decides.
+    const refilled = new Set(claimed.map((claim) => claim.task.type));
+    for (const task of [...released, ...finished]) {
+      if (!refilled.has(task.type)) this.dirtyLanes.add(task.type);
+    }
     for (const claim of claimed) this.launch(claim);
   }
 
-  /** Lanes this process is not currently driving; the database decides the rest. */
-  private idleLocalLanes(): string[] {
+  /**
+   * Dirty lanes, and the lanes these writes free, that this process runs and is not driving
+   * now; the database decides the rest. A run whose final write is in this batch does not keep
+   * its lane busy: its finish and its successor's claim share the transaction.
+   */
+  private lanesToClaim(writes: readonly Write[]): string[] {
+    const finishing = new Set<string>();
+    const lanes = new Set(this.dirtyLanes);
+    for (const write of writes) {
+      const taskId = write.kind === 'finish' ? write.finish.taskId : write.release.taskId;
+      finishing.add(taskId);
+      const type = this.runs.get(taskId)?.type;
+      if (type !== undefined) lanes.add(type);
+    }
     const busy = new Set<string>();
-    for (const run of this.runs.values()) busy.add(run.type);
+    for (const run of this.runs.values()) if (!finishing.has(run.id)) busy.add(run.type);
     const runnable = new Set(this.registry.runnableTypes());
-    return [...this.dirtyLanes].filter((lane) => runnable.has(lane) && !busy.has(lane));
+    return [...lanes].filter((lane) => runnable.has(lane) && !busy.has(lane));
   }
 
   private launch(claim: ClaimedTask): void {
@@ -409,10 +430,7 @@ export class Scheduler {
     this.runs.set(task.id, run);
     this.logger.info({ task_id: task.id, type: task.type, attempt: task.attempts }, 'task started');
     this.events.publish({ kind: 'status', task });
-    run.log(
-      'info',
-      `started attempt ${task.attempts} of ${task.max_attempts} on ${this.owner.node}`,
-    );
+    this.events.publish({ kind: 'log', log: claim.log });
     if (!definition) {
       run.failBeforeStart(new Error(`no executor for ${task.type} on this node`));
       return;

@@ -33,7 +33,9 @@ export interface Store {
 
   /**
    * One transaction: apply the fenced finishes, then claim the head of every requested lane that
-   * has no running task. Finishing and claiming together is what lets one commit move every lane.
+   * has no running task (a lane freed by one of the finishes counts as free), writing each claimed
+   * attempt's first log line. Finishing and claiming together is what lets one commit hand every
+   * lane to its next task.
    */
   finishAndClaim(request: FinishAndClaim): Promise<FinishAndClaimResult>;
 
@@ -107,6 +109,8 @@ export interface ClaimedTask {
   task: Task;
   /** Fences every later write of this attempt. */
   token: string;
+  /** The attempt's first log line (`startedAttemptMessage`), written in the claiming transaction. */
+  log: TaskLog;
 }
 
 export interface Finish {

@@ -12,8 +12,15 @@ import {
 export interface HubLimits {
   /** Above this many bytes unsent in the socket, messages wait in the client's own queue. */
   highWaterBytes: number;
-  /** A client whose queue grows past this many messages is dropped: it is not reading. */
+  /**
+   * A client with more than this many messages queued whose socket stays full (at or above
+   * `highWaterBytes`) for `stallMs` is dropped: it is not reading. A client that keeps reading,
+   * however far a burst puts it behind, is not.
+   */
   maxQueuedMessages: number;
+  stallMs: number;
+  /** A client with more than this many messages queued is dropped at once, reading or not. */
+  hardMaxQueuedMessages: number;
   pingIntervalMs: number;
   /** Client messages allowed per second before the connection is closed. */
   maxMessagesPerSecond: number;
@@ -31,6 +38,8 @@ export interface HubLimits {
 export const DEFAULT_HUB_LIMITS: HubLimits = {
   highWaterBytes: 512 * 1024,
   maxQueuedMessages: 2_000,
+  stallMs: 10_000,
+  hardMaxQueuedMessages: 50_000,
   pingIntervalMs: 30_000,
   maxMessagesPerSecond: 200,
   maxSubscriptions: 1_000,
@@ -49,6 +58,8 @@ interface Client {
   /** Subscribed task ids → highest task version sent, to order the snapshot against events. */
   tasks: Map<string, number>;
   queue: Queued[];
+  /** When its socket was last seen full with more than `maxQueuedMessages` waiting; else null. */
+  stalledSince: number | null;
   alive: boolean;
   windowStart: number;
   windowCount: number;
@@ -90,6 +101,7 @@ export class WsHub {
       all: false,
       tasks: new Map(),
       queue: [],
+      stalledSince: null,
       alive: true,
       windowStart: Date.now(),
       windowCount: 0,
@@ -266,6 +278,8 @@ export class WsHub {
     for (const client of clients) {
       const { socket } = client;
       if (socket.readyState !== socket.OPEN) continue;
+      // It took what the last flush wrote: whatever is queued, it is reading.
+      if (socket.bufferedAmount < this.limits.highWaterBytes) client.stalledSince = null;
       const raw = rawSocket(socket);
       // Corked writes count in bufferedAmount until uncork hands them to the kernel: write in
       // rounds of up to the high-water mark while the kernel keeps taking them.
@@ -284,18 +298,24 @@ export class WsHub {
   }
 
   /**
-   * Only a socket that is not taking its writes is judged: a burst within one batch window may
-   * queue more than the bound for a client that reads perfectly well.
+   * Only a socket that is not taking its writes is judged, and over time: a burst may queue far
+   * more than the bound for a client that reads perfectly well, just later (Redis judges its
+   * clients' output buffers the same way, with a soft limit held for a while and a hard one).
    */
   private dropIfNotReading(client: Client): boolean {
-    if (
-      client.queue.length <= this.limits.maxQueuedMessages ||
-      client.socket.bufferedAmount < this.limits.highWaterBytes
-    ) {
+    const queued = client.queue.length;
+    if (queued <= this.limits.maxQueuedMessages) {
+      client.stalledSince = null;
       return false;
     }
+    const now = Date.now();
+    if (queued <= this.limits.hardMaxQueuedMessages) {
+      // `flush` clears the mark whenever it finds the socket drained below its high-water mark.
+      client.stalledSince ??= now;
+      if (now - client.stalledSince < this.limits.stallMs) return false;
+    }
     this.logger.warn(
-      { queued: client.queue.length },
+      { queued, stalled_ms: client.stalledSince === null ? 0 : now - client.stalledSince },
       'dropping a websocket client that does not read',
     );
     client.socket.terminate();

@@ -13,6 +13,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   isTaskId,
+  startedAttemptMessage,
   TERMINAL_STATUSES,
   type JsonObject,
   type JsonValue,
@@ -252,6 +253,19 @@ export function runStoreConformance(
         const d = await create(store, 'generate', { priority: 5 });
         const e = await create(store, 'generate', { priority: -1 });
         assert.deepEqual(await drainLane(store, 'generate'), [b.id, d.id, a.id, c.id, e.id]);
+      });
+
+      it("a claim writes the attempt's first log line, saying where it runs", async ({ store }) => {
+        const task = await create(store, 'generate', { max_attempts: 3 });
+        await store.appendLogs([{ taskId: task.id, level: 'info', message: 'before the claim' }]);
+        const claimed = await claimOne(store, 'generate', NODE_B);
+        const expected = startedAttemptMessage(1, 3, NODE_B.node);
+        assert.deepEqual(
+          { ...claimed.log, time: typeof claimed.log.time },
+          { task_id: task.id, seq: 2, time: 'string', level: 'info', message: expected },
+        );
+        assertIso(claimed.log.time);
+        assert.deepEqual(await store.listLogs(task.id, 1, 10), [claimed.log]);
       });
 
       it('one claim takes at most one task per lane, even if the lane is named twice', async ({
@@ -920,13 +934,22 @@ export function runStoreConformance(
         ]);
         await finish(store, claim, 'failed', { errorMessage: 'x' });
         await store.rerun(task.id);
+        const second = await claimOne(store, 'generate');
         const [line] = await store.appendLogs([
           { taskId: task.id, level: 'info', message: 'attempt 2' },
         ]);
-        assert.equal(line?.seq, 3);
+        assert.equal(second.log.seq, 4);
+        assert.equal(line?.seq, 5);
         assert.deepEqual(
           (await store.listLogs(task.id, 0, 10)).map((l) => l.message),
-          ['attempt 1', 'failed', 'attempt 2'],
+          [
+            startedAttemptMessage(1, task.max_attempts, NODE_A.node),
+            'attempt 1',
+            'failed',
+            // A rerun starts over: its attempts count from 1 again.
+            startedAttemptMessage(1, task.max_attempts, NODE_A.node),
+            'attempt 2',
+          ],
         );
       });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import WebSocket from 'ws';
 import type { ServerMessage } from '../../src/client/index.js';
-import { startTestServer, waitForStatus } from '../helpers/server.js';
+import { eventually, startTestServer, waitForStatus } from '../helpers/server.js';
 
 function open(url: string, headers: Record<string, string> = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
@@ -133,7 +133,14 @@ describe('websocket', () => {
 
   test('a client that never reads does not delay tasks or other clients, and is dropped (defect 10)', async () => {
     const s = await startTestServer({
-      server: { hubLimits: { maxQueuedMessages: 200, highWaterBytes: 64 * 1024 } },
+      server: {
+        hubLimits: {
+          maxQueuedMessages: 200,
+          stallMs: 500,
+          hardMaxQueuedMessages: 1_000_000,
+          highWaterBytes: 64 * 1024,
+        },
+      },
     });
     try {
       const stuck = await open(s.url);
@@ -161,6 +168,33 @@ describe('websocket', () => {
       assert.equal(logCount, stored, 'the healthy client received every log line');
       assert.equal(s.app.hub.size, 1, 'the stuck client was dropped');
       healthy.close();
+      stuck.terminate();
+    } finally {
+      await s.dispose();
+    }
+  });
+
+  test('a client past the hard queue limit is dropped at once, without waiting for the stall timer', async () => {
+    const s = await startTestServer({
+      server: {
+        hubLimits: {
+          maxQueuedMessages: 10,
+          stallMs: 3_600_000,
+          hardMaxQueuedMessages: 100,
+          highWaterBytes: 16 * 1024,
+        },
+      },
+    });
+    try {
+      const stuck = await open(s.url);
+      stuck.send(JSON.stringify({ type: 'subscribe_all' }));
+      (stuck as unknown as { _socket: { pause(): void } })._socket.pause();
+      const task = await s.client.createTask('alpha', { logs: 400, logBytes: 8000 });
+      await waitForStatus(s.client, task.id, ['completed'], 60_000);
+      await eventually(() => s.app.hub.size === 0, 20_000, 'the stuck client to be dropped');
+      // Nothing else was affected: the next task runs and is announced as usual.
+      const next = await s.client.createTask('alpha', {});
+      await waitForStatus(s.client, next.id, ['completed']);
       stuck.terminate();
     } finally {
       await s.dispose();

@@ -60,6 +60,21 @@ export class PgDb implements Sql {
   }
 
   /**
+   * One statement in its own implicit transaction, run again should PostgreSQL roll it back for
+   * a deadlock or a serialization failure (it must not have effects outside the database).
+   */
+  async retrying<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        const state = sqlState(error);
+        if (!state || !RETRYABLE.has(state) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /**
    * BEGIN … COMMIT on one connection. A deadlock or serialization failure rolled everything back,
    * so the whole function is run again (it must not have effects outside the database).
    */

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Task, TaskLog, TerminalStatus } from '../../domain/task.js';
 import type {
-  ClaimedTask,
   ConfigQuery,
   FinishAndClaim,
   FinishAndClaimResult,
@@ -17,13 +16,11 @@ import type {
   Store,
   StoredConfig,
 } from '../store.js';
-import { LANE_CHANNEL } from './channels.js';
 import { PgDb } from './database.js';
 import { migrate } from './migrate.js';
 import { cancelPending } from './sql/cancelPending.js';
-import { claimLanes, lockLanes } from './sql/claimNextInLane.js';
 import { cleanupTasks, deleteTask } from './sql/deleteTask.js';
-import { finishTasks } from './sql/finishTask.js';
+import { finishAndClaim } from './sql/finishAndClaim.js';
 import {
   createConfig,
   deleteConfig,
@@ -124,26 +121,7 @@ export class PostgresStore implements Store {
   }
 
   async finishAndClaim(request: FinishAndClaim): Promise<FinishAndClaimResult> {
-    const types = [...new Set(request.claim?.types ?? [])].sort();
-    if (request.finishes.length === 0 && types.length === 0) return { finished: [], claimed: [] };
-    return this.db.transaction(async (tx) => {
-      const finished = await finishTasks(tx, request.finishes);
-      let claimed: ClaimedTask[] = [];
-      if (request.claim && types.length > 0) {
-        await lockLanes(tx, types);
-        claimed = await claimLanes(tx, types, request.claim.owner, request.claim.leaseMs);
-      }
-      // A lane this call freed but did not refill may have work for another node.
-      const refilled = new Set(claimed.map((claim) => claim.task.type));
-      const freed = [...new Set(finished.map((task) => task.type))].filter((t) => !refilled.has(t));
-      if (freed.length > 0) {
-        await tx.rows(
-          `SELECT count(pg_notify('${LANE_CHANNEL}', lane)) FROM unnest($1::text[]) AS lane`,
-          [freed],
-        );
-      }
-      return { finished, claimed };
-    });
+    return this.db.retrying(() => finishAndClaim(this.db, request));
   }
 
   async release(releases: readonly Release[]): Promise<Task[]> {

@@ -79,6 +79,17 @@ export class SqliteDb {
     });
   }
 
+  /**
+   * Like `batch`, but commit now, together with whatever this turn has queued so far. For a
+   * caller that already gathered a turn's work itself (the scheduler's pump): waiting another
+   * turn would only add latency.
+   */
+  batchNow<T>(fn: () => T): Promise<T> {
+    const result = this.batch(fn);
+    this.flush();
+    return result;
+  }
+
   private queued: QueuedWrite[] = [];
   private flushScheduled: NodeJS.Immediate | null = null;
 

@@ -89,7 +89,10 @@ export class SqliteStore implements Store {
   }
 
   async finishAndClaim(request: FinishAndClaim): Promise<FinishAndClaimResult> {
-    return this.db.batch(() => {
+    if (request.finishes.length === 0 && !request.claim?.types.length) {
+      return { finished: [], claimed: [] };
+    }
+    return this.db.batchNow(() => {
       const now = this.now();
       const finished: Task[] = [];
       for (const finish of request.finishes) {

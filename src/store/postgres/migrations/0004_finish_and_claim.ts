@@ -1,0 +1,155 @@
+// Released migration: never edit, add a new numbered file instead.
+// The scheduler's hot path in one round trip. A lane hand-off — finish the running task, claim the
+// next one, write its first log line, announce a lane left free — used to be seven statements on
+// one connection, each waiting for the previous; here it is one call in one implicit transaction,
+// so a hand-off costs one round trip and one commit. Each statement inside the function sees what
+// the previous ones changed (a volatile plpgsql function takes a new snapshot per statement).
+//
+// finish_*: the fenced finishes (already deduplicated by the caller). lanes: the types to claim,
+// sorted (lane locks are taken in this order, so overlapping callers cannot deadlock), with one
+// claim token each. Returns the finished rows (step 'finished') and the claimed rows with their
+// log line (step 'claimed'), timestamps as ISO-8601 UTC text like every other query of the store.
+export default `
+CREATE FUNCTION tailor_finish_and_claim(
+  finish_ids TEXT[], finish_tokens TEXT[], finish_statuses TEXT[], finish_results TEXT[],
+  finish_errors TEXT[], lanes TEXT[], lane_tokens TEXT[], claim_node TEXT, claim_instance TEXT,
+  lease_ms FLOAT8)
+RETURNS TABLE (
+  step TEXT, id TEXT, type TEXT, status TEXT, progress INTEGER, message TEXT, config TEXT,
+  result TEXT, error_message TEXT, priority INTEGER, attempts INTEGER, max_attempts INTEGER,
+  owner TEXT, claim_token TEXT, version INTEGER, created_at TEXT, started_at TEXT,
+  completed_at TEXT, updated_at TEXT, log_seq INTEGER, log_time TEXT, log_message TEXT)
+LANGUAGE plpgsql VOLATILE AS $fn$
+#variable_conflict use_column
+DECLARE
+  finished_seqs BIGINT[] := '{}';
+  freed TEXT[] := '{}';
+  claimed_seqs BIGINT[] := '{}';
+  one_seq BIGINT[];
+  lane TEXT;
+  lane_token TEXT;
+BEGIN
+  -- 1. running → completed | failed | cancelled, fenced by the claim token.
+  IF cardinality(finish_ids) > 0 THEN
+    WITH done AS (
+      UPDATE tasks AS t
+         SET version = t.version + 1, status = f.outcome, result = f.output::json,
+             error_message = f.error,
+             progress = CASE WHEN f.outcome = 'completed' THEN 100 ELSE t.progress END,
+             lease_expires_at = NULL, cancel_requested = false, completed_at = now(),
+             updated_at = now()
+        FROM unnest(finish_ids, finish_tokens, finish_statuses, finish_results, finish_errors)
+             AS f (task_id, fence, outcome, output, error)
+       WHERE t.id = f.task_id AND t.claim_token = f.fence AND t.status = 'running'
+      RETURNING t.seq, t.type)
+    SELECT coalesce(array_agg(seq), '{}'), coalesce(array_agg(DISTINCT type), '{}')
+      INTO finished_seqs, freed FROM done;
+  END IF;
+
+  IF cardinality(lanes) > 0 THEN
+    -- 2. Serialize claimers of these lanes until commit. Without it two nodes would skip each
+    -- other's locked head (SKIP LOCKED) and the later pick — the lane's second task — could win.
+    PERFORM count(pg_advisory_xact_lock(7317, hashtext(current_schema() || '.' || l.lane)))
+       FROM (SELECT u.lane FROM unnest(lanes) WITH ORDINALITY AS u (lane, n) ORDER BY u.n) AS l;
+
+    -- 3. pending → running for the head of every lane that has no running task. The partial
+    -- unique index is the last word: should a claim race a writer that skipped the lane lock,
+    -- all lanes are undone and retried one by one, so only the lost lane gives nothing.
+    BEGIN
+      WITH head AS (
+        SELECT pick.seq, c.token
+          FROM unnest(lanes, lane_tokens) AS c (lane, token)
+         CROSS JOIN LATERAL (
+           SELECT p.seq FROM tasks AS p
+            WHERE p.type = c.lane AND p.status = 'pending'
+              AND NOT EXISTS (SELECT 1 FROM tasks AS busy
+                               WHERE busy.type = c.lane AND busy.status = 'running')
+            ORDER BY p.priority DESC, p.queue_seq ASC
+            LIMIT 1
+              FOR NO KEY UPDATE SKIP LOCKED) AS pick),
+      claimed AS (
+        UPDATE tasks AS t
+           SET version = t.version + 1, status = 'running', attempts = t.attempts + 1,
+               progress = 0, message = '', result = NULL, error_message = NULL,
+               owner = claim_node, owner_instance = claim_instance, claim_token = head.token,
+               lease_expires_at = clock_timestamp() + lease_ms * interval '1 millisecond',
+               cancel_requested = false, started_at = now(), completed_at = NULL,
+               updated_at = now()
+          FROM head
+         WHERE t.seq = head.seq
+        RETURNING t.seq)
+      SELECT coalesce(array_agg(seq), '{}') INTO claimed_seqs FROM claimed;
+    EXCEPTION WHEN unique_violation OR deadlock_detected THEN
+      claimed_seqs := '{}';
+      FOR lane, lane_token IN SELECT * FROM unnest(lanes, lane_tokens) LOOP
+        BEGIN
+          WITH head AS (
+            SELECT p.seq FROM tasks AS p
+             WHERE p.type = lane AND p.status = 'pending'
+               AND NOT EXISTS (SELECT 1 FROM tasks AS busy
+                                WHERE busy.type = lane AND busy.status = 'running')
+             ORDER BY p.priority DESC, p.queue_seq ASC
+             LIMIT 1
+               FOR NO KEY UPDATE SKIP LOCKED),
+          claimed AS (
+            UPDATE tasks AS t
+               SET version = t.version + 1, status = 'running', attempts = t.attempts + 1,
+                   progress = 0, message = '', result = NULL, error_message = NULL,
+                   owner = claim_node, owner_instance = claim_instance, claim_token = lane_token,
+                   lease_expires_at = clock_timestamp() + lease_ms * interval '1 millisecond',
+                   cancel_requested = false, started_at = now(), completed_at = NULL,
+                   updated_at = now()
+              FROM head
+             WHERE t.seq = head.seq
+            RETURNING t.seq)
+          SELECT coalesce(array_agg(seq), '{}') INTO one_seq FROM claimed;
+          claimed_seqs := claimed_seqs || one_seq;
+        EXCEPTION WHEN unique_violation OR deadlock_detected THEN
+          NULL;
+        END;
+      END LOOP;
+    END;
+
+    -- 4. Each claimed attempt's first log line. Appenders of a task hold this advisory lock
+    -- while they pick the next seq; a late appender of an earlier attempt may still be writing.
+    IF cardinality(claimed_seqs) > 0 THEN
+      PERFORM count(pg_advisory_xact_lock(7318, k.key))
+         FROM (SELECT DISTINCT hashtext(t.id) AS key FROM tasks AS t
+                WHERE t.seq = ANY (claimed_seqs) ORDER BY key) AS k;
+      INSERT INTO task_logs (task_id, seq, "time", level, message)
+      SELECT t.id, coalesce((SELECT max(g.seq) FROM task_logs AS g WHERE g.task_id = t.id), 0) + 1,
+             now(), 'info',
+             format('started attempt %s of %s on %s', t.attempts, t.max_attempts, claim_node)
+        FROM tasks AS t
+       WHERE t.seq = ANY (claimed_seqs);
+    END IF;
+  END IF;
+
+  -- 5. A lane freed here and not refilled may have work for another node.
+  PERFORM count(pg_notify('tailor_lane', f.lane))
+     FROM unnest(freed) AS f (lane)
+    WHERE NOT EXISTS (SELECT 1 FROM tasks AS t
+                       WHERE t.seq = ANY (claimed_seqs) AND t.type = f.lane);
+
+  RETURN QUERY
+    SELECT s.step, t.id, t.type, t.status, t.progress, t.message, t.config::text,
+           t.result::text, t.error_message, t.priority, t.attempts, t.max_attempts, t.owner,
+           t.claim_token, t.version,
+           to_char(t.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           to_char(t.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           to_char(t.completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           to_char(t.updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           g.seq,
+           to_char(g."time" AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           g.message
+      FROM (SELECT 'finished' AS step, u.seq FROM unnest(finished_seqs) AS u (seq)
+            UNION ALL
+            SELECT 'claimed', u.seq FROM unnest(claimed_seqs) AS u (seq)) AS s
+      JOIN tasks AS t ON t.seq = s.seq
+      LEFT JOIN LATERAL (
+        SELECT l.seq, l."time", l.message FROM task_logs AS l
+         WHERE s.step = 'claimed' AND l.task_id = t.id
+         ORDER BY l.seq DESC LIMIT 1) AS g ON true;
+END
+$fn$;
+`;
