@@ -16,6 +16,7 @@ import type {
   Store,
   StoredConfig,
 } from '../store.js';
+import { TurnBatcher } from './batcher.js';
 import { PgDb } from './database.js';
 import { migrate } from './migrate.js';
 import { cancelPending } from './sql/cancelPending.js';
@@ -29,7 +30,7 @@ import {
   updateConfig,
 } from './sql/generationConfigs.js';
 import { getTask } from './sql/getTask.js';
-import { insertTask } from './sql/insertTask.js';
+import { insertTasks } from './sql/insertTask.js';
 import { listTasks } from './sql/listTasks.js';
 import { recoverOrphans } from './sql/recoverOrphans.js';
 import { releaseTask } from './sql/releaseTask.js';
@@ -76,6 +77,9 @@ export class PostgresStore implements Store {
   /** Sent with every event this store's writes cause, so the cluster bridge can skip its own. */
   readonly origin: string;
   private closed = false;
+  private readonly inserts = new TurnBatcher<NewTask, Task>((inputs) =>
+    insertTasks(this.db, inputs),
+  );
 
   constructor(options: PostgresStoreOptions) {
     const target = resolveTarget(options.connectionString, options.schema);
@@ -109,7 +113,7 @@ export class PostgresStore implements Store {
   }
 
   async createTask(input: NewTask): Promise<Task> {
-    return insertTask(this.db, input);
+    return this.inserts.add(input);
   }
 
   async getTask(id: string): Promise<Task | null> {
