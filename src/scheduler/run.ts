@@ -56,7 +56,8 @@ export class Run {
   readonly task: Task;
   readonly token: string;
   readonly done: Promise<void>;
-  private readonly controller = new AbortController();
+  /** Made when the executor first reads its signal: most executors of quick tasks never do. */
+  private controller: AbortController | null = null;
   private readonly secrets: string[];
   private stopReason: StopReason | null = null;
   private settled = false;
@@ -130,9 +131,21 @@ export class Run {
       return;
     }
     this.stopReason = reason;
-    const why = reason.kind === 'cancel' ? reason.message : reason.kind;
-    this.controller.abort(new Error(why));
+    this.controller?.abort(this.abortError());
     this.graceTimer = setTimeout(() => void this.settle({ graceExpired: true }), this.env.graceMs);
+  }
+
+  private abortError(): Error {
+    const reason = this.stopReason;
+    return new Error(reason?.kind === 'cancel' ? reason.message : (reason?.kind ?? 'aborted'));
+  }
+
+  private signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.stopReason) this.controller.abort(this.abortError());
+    }
+    return this.controller.signal;
   }
 
   log(level: LogLevel, message: string): void {
@@ -151,10 +164,13 @@ export class Run {
   private context(config: Task['config']): ExecutorContext {
     const outputDir = join(this.env.outputsRoot, this.id);
     let created = false;
+    const signal = (): AbortSignal => this.signal();
     return {
       task: this.task,
       config,
-      signal: this.controller.signal,
+      get signal() {
+        return signal();
+      },
       progress: (pct, message) => this.progress(pct, message),
       log: (level, message) => this.log(level, message),
       get outputDir() {

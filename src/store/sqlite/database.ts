@@ -69,8 +69,9 @@ export class SqliteDb {
    * Group commit: every write asked for in the same turn of the event loop runs, in order, in
    * one IMMEDIATE transaction, and each promise settles only after that COMMIT — so nothing is
    * acknowledged before it is durable, but the lanes' finishes, claims, creates and log lines of
-   * one turn share one commit (and one WAL append) instead of one each. Each write runs under a
-   * savepoint of its own: one that throws is undone alone and rejects alone.
+   * one turn share one commit (and one WAL append) instead of one each. Should one write throw,
+   * the group is rolled back and every write is run again in a transaction of its own, so the
+   * failing one is undone and rejects alone (writes are SQL only, so running one again is safe).
    */
   batch<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -99,27 +100,25 @@ export class SqliteDb {
     const writes = this.queued;
     this.queued = [];
     if (writes.length === 0) return;
-    const outcomes: ({ ok: true; value: unknown } | { ok: false; error: unknown })[] = [];
+    let values: unknown[];
     try {
-      this.transaction(() => {
-        for (const write of writes) {
-          try {
-            outcomes.push({ ok: true, value: this.raw.transaction(write.run)() });
-          } catch (error) {
-            outcomes.push({ ok: false, error });
-          }
-        }
-      });
+      values = this.transaction(() => writes.map((write) => write.run()));
     } catch (error) {
-      // BEGIN or COMMIT failed (busy past the timeout, disk full): nothing of the group landed.
-      for (const write of writes) write.reject(error);
+      if (writes.length === 1) {
+        writes[0]!.reject(error);
+        return;
+      }
+      // Nothing of the group landed: find the culprit by running each write on its own.
+      for (const write of writes) {
+        try {
+          write.resolve(this.transaction(write.run));
+        } catch (alone) {
+          write.reject(alone);
+        }
+      }
       return;
     }
-    writes.forEach((write, i) => {
-      const outcome = outcomes[i]!;
-      if (outcome.ok) write.resolve(outcome.value);
-      else write.reject(outcome.error);
-    });
+    writes.forEach((write, i) => write.resolve(values[i]));
   }
 
   close(): void {
