@@ -173,6 +173,32 @@ describe('PostgresStore specifics', { skip: skip ?? false }, () => {
     await store.close();
   });
 
+  test('creates of one turn share one INSERT; one the database refuses fails alone', async () => {
+    const store = await open();
+    const type = lane();
+    const inputs = [0, 2 ** 40, 1, 2].map((priority) => ({
+      type,
+      config: { priority },
+      priority, // 2^40 does not fit the INTEGER column
+      max_attempts: 1,
+    }));
+    const results = await Promise.allSettled(inputs.map((input) => store.createTask(input)));
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+    );
+    assert.match(String((results[1] as PromiseRejectedResult).reason), /out of range/);
+    const created = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    const listed = await store.listTasks({ page: 1, pageSize: 10, type });
+    assert.deepEqual(listed.tasks.map((t) => t.id).sort(), created.map((t) => t.id).sort());
+    // The lane still orders them: the highest priority first.
+    const { claimed } = await store.finishAndClaim({
+      finishes: [],
+      claim: { types: [type], owner: OWNER, leaseMs: 60_000 },
+    });
+    assert.equal(claimed[0]?.task.priority, 2);
+  });
+
   test('dropped pool connections are reported, not fatal, and the store keeps working', async () => {
     const errors: Error[] = [];
     const applicationName = `tailor_drop_${randomBytes(4).toString('hex')}`;
