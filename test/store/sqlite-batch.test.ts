@@ -32,9 +32,7 @@ describe('SQLite group commit', () => {
   test('writes of one turn commit together, in order, before any of them resolves', async () => {
     db.raw.exec('DELETE FROM t');
     const seenAtResolve: number[][] = [];
-    const writes = [1, 2, 3].map((n) =>
-      db.batch(insert(n)).then(() => seenAtResolve.push(rows())),
-    );
+    const writes = [1, 2, 3].map((n) => db.batch(insert(n)).then(() => seenAtResolve.push(rows())));
     // Nothing is visible before the turn ends: the group has not committed yet.
     assert.deepEqual(rows(), []);
     await Promise.all(writes);

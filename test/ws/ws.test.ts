@@ -13,6 +13,14 @@ function open(url: string, headers: Record<string, string> = {}): Promise<WebSoc
   });
 }
 
+/** A client subscribed to everything that then never reads again. */
+async function openStuck(url: string): Promise<WebSocket> {
+  const ws = await open(url);
+  ws.send(JSON.stringify({ type: 'subscribe_all' }));
+  (ws as unknown as { _socket: { pause(): void } })._socket.pause();
+  return ws;
+}
+
 /** Wait until a message already received, or still to come, matches. */
 async function seen(
   messages: ServerMessage[],
@@ -143,10 +151,8 @@ describe('websocket', () => {
       },
     });
     try {
-      const stuck = await open(s.url);
-      stuck.send(JSON.stringify({ type: 'subscribe_all' }));
-      // Stop reading: the kernel buffers fill, then the server-side queue, then it is dropped.
-      (stuck as unknown as { _socket: { pause(): void } })._socket.pause();
+      // Stops reading: the kernel buffers fill, then the server-side queue, then it is dropped.
+      const stuck = await openStuck(s.url);
       const healthy = await s.client.connect();
       const received: ServerMessage[] = [];
       healthy.onMessage((m) => received.push(m));
@@ -175,20 +181,10 @@ describe('websocket', () => {
   });
 
   test('a client past the hard queue limit is dropped at once, without waiting for the stall timer', async () => {
-    const s = await startTestServer({
-      server: {
-        hubLimits: {
-          maxQueuedMessages: 10,
-          stallMs: 3_600_000,
-          hardMaxQueuedMessages: 100,
-          highWaterBytes: 16 * 1024,
-        },
-      },
-    });
+    const hubLimits = { maxQueuedMessages: 10, stallMs: 3_600_000, hardMaxQueuedMessages: 100 };
+    const s = await startTestServer({ server: { hubLimits } });
     try {
-      const stuck = await open(s.url);
-      stuck.send(JSON.stringify({ type: 'subscribe_all' }));
-      (stuck as unknown as { _socket: { pause(): void } })._socket.pause();
+      const stuck = await openStuck(s.url);
       const task = await s.client.createTask('alpha', { logs: 400, logBytes: 8000 });
       await waitForStatus(s.client, task.id, ['completed'], 60_000);
       await eventually(() => s.app.hub.size === 0, 20_000, 'the stuck client to be dropped');

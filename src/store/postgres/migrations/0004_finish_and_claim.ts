@@ -34,8 +34,8 @@ DECLARE
   freed TEXT[] := '{}';
   claimed_seqs BIGINT[] := '{}';
   one_seq BIGINT[];
-  lane TEXT;
-  lane_token TEXT;
+  these_lanes TEXT[] := lanes;
+  these_tokens TEXT[] := lane_tokens;
 BEGIN
   -- 1. running → completed | failed | cancelled, fenced by the claim token.
   IF cardinality(finish_ids) > 0 THEN
@@ -62,61 +62,43 @@ BEGIN
 
     -- 3. pending → running for the head of every lane that has no running task. The partial
     -- unique index is the last word: should a claim race a writer that skipped the lane lock,
-    -- all lanes are undone and retried one by one, so only the lost lane gives nothing.
-    BEGIN
-      WITH head AS (
-        SELECT pick.seq, c.token
-          FROM unnest(lanes, lane_tokens) AS c (lane, token)
-         CROSS JOIN LATERAL (
-           SELECT p.seq FROM tasks AS p
-            WHERE p.type = c.lane AND p.status = 'pending'
-              AND NOT EXISTS (SELECT 1 FROM tasks AS busy
-                               WHERE busy.type = c.lane AND busy.status = 'running')
-            ORDER BY p.priority DESC, p.queue_seq ASC
-            LIMIT 1
-              FOR NO KEY UPDATE SKIP LOCKED) AS pick),
-      claimed AS (
-        UPDATE tasks AS t
-           SET version = t.version + 1, status = 'running', attempts = t.attempts + 1,
-               progress = 0, message = '', result = NULL, error_message = NULL,
-               owner = claim_node, owner_instance = claim_instance, claim_token = head.token,
-               lease_expires_at = clock_timestamp() + lease_ms * interval '1 millisecond',
-               cancel_requested = false, started_at = now(), completed_at = NULL,
-               updated_at = now()
-          FROM head
-         WHERE t.seq = head.seq
-        RETURNING t.seq)
-      SELECT coalesce(array_agg(seq), '{}') INTO claimed_seqs FROM claimed;
-    EXCEPTION WHEN unique_violation OR deadlock_detected THEN
-      claimed_seqs := '{}';
-      FOR lane, lane_token IN SELECT * FROM unnest(lanes, lane_tokens) LOOP
-        BEGIN
-          WITH head AS (
-            SELECT p.seq FROM tasks AS p
-             WHERE p.type = lane AND p.status = 'pending'
-               AND NOT EXISTS (SELECT 1 FROM tasks AS busy
-                                WHERE busy.type = lane AND busy.status = 'running')
-             ORDER BY p.priority DESC, p.queue_seq ASC
-             LIMIT 1
-               FOR NO KEY UPDATE SKIP LOCKED),
-          claimed AS (
-            UPDATE tasks AS t
-               SET version = t.version + 1, status = 'running', attempts = t.attempts + 1,
-                   progress = 0, message = '', result = NULL, error_message = NULL,
-                   owner = claim_node, owner_instance = claim_instance, claim_token = lane_token,
-                   lease_expires_at = clock_timestamp() + lease_ms * interval '1 millisecond',
-                   cancel_requested = false, started_at = now(), completed_at = NULL,
-                   updated_at = now()
-              FROM head
-             WHERE t.seq = head.seq
-            RETURNING t.seq)
-          SELECT coalesce(array_agg(seq), '{}') INTO one_seq FROM claimed;
-          claimed_seqs := claimed_seqs || one_seq;
-        EXCEPTION WHEN unique_violation OR deadlock_detected THEN
-          NULL;
-        END;
-      END LOOP;
-    END;
+    -- the attempt with all lanes is undone and each lane is tried alone (attempts 1..n), so only
+    -- the lost lane gives nothing.
+    FOR attempt IN 0 .. cardinality(lanes) LOOP
+      IF attempt > 0 THEN
+        these_lanes := ARRAY[lanes[attempt]];
+        these_tokens := ARRAY[lane_tokens[attempt]];
+      END IF;
+      BEGIN
+        WITH head AS (
+          SELECT pick.seq, c.token
+            FROM unnest(these_lanes, these_tokens) AS c (lane, token)
+           CROSS JOIN LATERAL (
+             SELECT p.seq FROM tasks AS p
+              WHERE p.type = c.lane AND p.status = 'pending'
+                AND NOT EXISTS (SELECT 1 FROM tasks AS busy
+                                 WHERE busy.type = c.lane AND busy.status = 'running')
+              ORDER BY p.priority DESC, p.queue_seq ASC
+              LIMIT 1
+                FOR NO KEY UPDATE SKIP LOCKED) AS pick),
+        claimed AS (
+          UPDATE tasks AS t
+             SET version = t.version + 1, status = 'running', attempts = t.attempts + 1,
+                 progress = 0, message = '', result = NULL, error_message = NULL,
+                 owner = claim_node, owner_instance = claim_instance, claim_token = head.token,
+                 lease_expires_at = clock_timestamp() + lease_ms * interval '1 millisecond',
+                 cancel_requested = false, started_at = now(), completed_at = NULL,
+                 updated_at = now()
+            FROM head
+           WHERE t.seq = head.seq
+          RETURNING t.seq)
+        SELECT coalesce(array_agg(seq), '{}') INTO one_seq FROM claimed;
+        claimed_seqs := claimed_seqs || one_seq;
+        EXIT WHEN attempt = 0;
+      EXCEPTION WHEN unique_violation OR deadlock_detected THEN
+        NULL;
+      END;
+    END LOOP;
 
     -- 4. Each claimed attempt's first log line. Appenders of a task hold this advisory lock
     -- while they pick the next seq; a late appender of an earlier attempt may still be writing.
