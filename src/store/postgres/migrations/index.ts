@@ -1,7 +1,7 @@
 import tasks from './0001_tasks.js';
 import generationConfigs from './0002_generation_configs.js';
 import taskEvents from './0003_task_events.js';
-import finishAndClaim from './0004_finish_and_claim.js';
+import hotPath from './0004_hot_path.js';
 
 /** Numbered, append-only, the same versions as the SQLite store. A released migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -9,5 +9,6 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 2, name: 'generation_configs', sql: generationConfigs },
   // PostgreSQL only (cluster events); SQLite has no version 3.
   { version: 3, name: 'task_events', sql: taskEvents },
-  { version: 4, name: 'finish_and_claim', sql: finishAndClaim },
+  // PostgreSQL only (the scheduler's hand-off in one call); SQLite has no version 4.
+  { version: 4, name: 'hot_path', sql: hotPath },
 ];
