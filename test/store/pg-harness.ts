@@ -13,6 +13,7 @@
  * unreachable the tests are skipped with a loud message — unless TAILOR_REQUIRE_PG=1, in which
  * case that is a failure.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
@@ -98,4 +99,34 @@ function redactUrl(value: string): string {
   } catch {
     return value;
   }
+}
+
+/**
+ * Terminate every backend with this application name, and wait until they have exited, while
+ * this process's event loop stands still: a child process does it synchronously. The pool then
+ * still holds those connections as idle, their goodbye unread, exactly as after a server restart
+ * the pool has not noticed yet. Returns how many backends were terminated.
+ */
+export function terminateBackendsBlocking(applicationName: string): number {
+  const script = `
+    const pg = require('pg');
+    const client = new pg.Client({ connectionString: process.argv[1] });
+    (async () => {
+      await client.connect();
+      const { rows } = await client.query(
+        'SELECT pid FROM pg_stat_activity WHERE application_name = $1', [process.argv[2]]);
+      const pids = rows.map((row) => row.pid);
+      await client.query('SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid', [pids]);
+      for (;;) {
+        const left = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1)', [pids]);
+        if (left.rows[0].n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await client.end();
+      process.stdout.write(String(pids.length));
+    })().catch((error) => { console.error(error); process.exit(1); });`;
+  const out = execFileSync(process.execPath, ['-e', script, TEST_PG_URL, applicationName], {
+    encoding: 'utf8',
+  });
+  return Number(out);
 }

@@ -6,7 +6,13 @@ import { PgNotifications } from '../../src/store/postgres/notifications.js';
 import { PostgresStore } from '../../src/store/postgres/index.js';
 import type { Owner } from '../../src/store/store.js';
 import { runStoreConformance } from './conformance.js';
-import { admin, createTestSchema, postgresSkipReason, type TestSchema } from './pg-harness.js';
+import {
+  admin,
+  createTestSchema,
+  postgresSkipReason,
+  terminateBackendsBlocking,
+  type TestSchema,
+} from './pg-harness.js';
 
 const skip = await postgresSkipReason();
 
@@ -199,7 +205,7 @@ describe('PostgresStore specifics', { skip: skip ?? false }, () => {
     assert.equal(claimed[0]?.task.priority, 2);
   });
 
-  test('dropped pool connections are reported, not fatal, and the store keeps working', async () => {
+  test('dropped pool connections are reported once each, not fatal, and the store keeps working', async () => {
     const errors: Error[] = [];
     const applicationName = `tailor_drop_${randomBytes(4).toString('hex')}`;
     const store = await open({ applicationName, onError: (error) => errors.push(error) });
@@ -209,11 +215,47 @@ describe('PostgresStore specifics', { skip: skip ?? false }, () => {
       'SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1',
       [applicationName],
     );
-    assert.ok(Number(killed.rows[0].n) >= 1);
-    await waitFor(() => errors.length > 0, 'the pool reports the dropped connections');
+    const n = Number(killed.rows[0].n);
+    assert.equal(n, 4);
+    await waitFor(() => errors.length >= n, 'the pool reports every dropped connection');
+    assert.equal(errors.length, n, 'each dead connection is reported once');
+    assert.ok(errors.every((error) => /terminating connection|terminated/.test(error.message)));
     await store.ping();
     const task = await store.createTask({ type: lane(), config: {}, priority: 0, max_attempts: 1 });
     assert.equal((await store.getTask(task.id))?.id, task.id);
+  });
+
+  test('a read handed a connection that died unnoticed runs again on another one', async () => {
+    const applicationName = `tailor_dead_${randomBytes(4).toString('hex')}`;
+    const store = await open({ applicationName, onError: () => undefined });
+    const task = await store.createTask({ type: lane(), config: {}, priority: 0, max_attempts: 1 });
+    await Promise.all([1, 2, 3, 4].map(() => store.db.rows('SELECT pg_sleep(0.05)')));
+    // Every pooled connection is now dead, and the pool does not know it yet.
+    assert.equal(terminateBackendsBlocking(applicationName), 4);
+    const [pinged, got, listed] = await Promise.allSettled([
+      store.ping(),
+      store.getTask(task.id),
+      store.listTasks({ page: 1, pageSize: 10, type: task.type }),
+    ]);
+    assert.equal(pinged?.status, 'fulfilled');
+    assert.equal(got?.status === 'fulfilled' && got.value?.id, task.id);
+    assert.equal(listed?.status === 'fulfilled' && listed.value.total, 1);
+  });
+
+  test('a write handed a connection that died unnoticed fails; it is not run twice', async () => {
+    const applicationName = `tailor_deadw_${randomBytes(4).toString('hex')}`;
+    const store = await open({ applicationName, onError: () => undefined });
+    const type = lane();
+    await Promise.all([1, 2, 3, 4].map(() => store.db.rows('SELECT pg_sleep(0.05)')));
+    assert.equal(terminateBackendsBlocking(applicationName), 4);
+    const first = await store.createTask({ type, config: {}, priority: 0, max_attempts: 1 }).then(
+      () => 'created',
+      (error: Error) => error.message,
+    );
+    assert.match(first, /terminat/);
+    // The store works again, and the failed create left nothing behind.
+    await store.createTask({ type, config: {}, priority: 0, max_attempts: 1 });
+    assert.equal((await store.listTasks({ page: 1, pageSize: 10, type })).total, 1);
   });
 
   describe('notifications', () => {

@@ -7,8 +7,13 @@ interface Pending<I, O> {
 /**
  * Gathers the calls of one turn of the event loop and writes them with one statement per chunk:
  * a burst of creates costs one round trip and one commit instead of one each. Every call still
- * settles only after its own statement committed. A chunk that fails is retried one input at a
- * time, so a bad input fails alone and the rest of the chunk is written.
+ * settles only after its own statement committed, and the calls of one turn are written in the
+ * order they were made (chunk after chunk, never side by side on two connections).
+ *
+ * A chunk that fails is written again one input at a time, so a bad input fails alone and the
+ * rest of the chunk is written — unless `mayHaveCommitted(error)` says the statement may have
+ * committed before it failed (the connection died under it): writing again could then write
+ * twice, so the whole chunk fails with that error.
  */
 export class TurnBatcher<I, O> {
   private queued: Pending<I, O>[] = [];
@@ -16,6 +21,7 @@ export class TurnBatcher<I, O> {
 
   constructor(
     private readonly write: (inputs: readonly I[]) => Promise<O[]>,
+    private readonly mayHaveCommitted: (error: unknown) => boolean,
     private readonly maxChunk = 500,
   ) {}
 
@@ -24,17 +30,17 @@ export class TurnBatcher<I, O> {
       this.queued.push({ input, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        setImmediate(() => void this.flush());
       }
     });
   }
 
-  private flush(): void {
+  private async flush(): Promise<void> {
     this.scheduled = false;
     const queued = this.queued;
     this.queued = [];
     for (let i = 0; i < queued.length; i += this.maxChunk) {
-      void this.writeChunk(queued.slice(i, i + this.maxChunk));
+      await this.writeChunk(queued.slice(i, i + this.maxChunk));
     }
   }
 
@@ -46,11 +52,11 @@ export class TurnBatcher<I, O> {
       }
       chunk.forEach((p, i) => p.resolve(outputs[i]!));
     } catch (error) {
-      if (chunk.length === 1) {
-        chunk[0]!.reject(error);
+      if (chunk.length === 1 || this.mayHaveCommitted(error)) {
+        for (const p of chunk) p.reject(error);
         return;
       }
-      await Promise.all(chunk.map((p) => this.writeChunk([p])));
+      for (const p of chunk) await this.writeChunk([p]);
     }
   }
 }

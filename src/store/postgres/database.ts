@@ -21,6 +21,18 @@ export interface PgDbOptions {
 const RETRYABLE = new Set(['40P01' /* deadlock_detected */, '40001' /* serialization_failure */]);
 const MAX_TRANSACTION_ATTEMPTS = 3;
 
+/**
+ * The connection, not the statement, failed: the server ended the session (57P01 admin shutdown,
+ * 57P02 crash shutdown, 57P03 cannot connect now), the socket broke (class 08), or pg saw the
+ * socket close under a query (no SQLSTATE). A pooled connection killed while idle can be handed
+ * out before Node has read the server's goodbye, and its next statement fails this way.
+ */
+export function isConnectionLoss(error: unknown): boolean {
+  const state = sqlState(error);
+  if (state) return state.startsWith('08') || /^57P0[123]$/.test(state);
+  return error instanceof Error && /Connection terminated|ECONNRESET|EPIPE/.test(error.message);
+}
+
 export function sqlState(error: unknown): string | undefined {
   return error instanceof Error && 'code' in error && typeof error.code === 'string'
     ? error.code
@@ -48,8 +60,19 @@ export class PgDb implements Sql {
       // Startup parameters, so the very first statement of a new connection already sees them.
       ...(startupOptions.length ? { options: startupOptions.join(' ') } : {}),
     });
-    this.pool.on('error', (error) => this.onError(error));
-    this.pool.on('connect', (client) => client.on('error', (error) => this.onError(error)));
+    // A connection that dies emits `error` on its client up to twice (the server's goodbye, then
+    // the socket's end), and pg-pool re-emits it on the pool when the client was idle. Each dead
+    // connection is reported once, from its client; the pool's listener is only there because an
+    // `error` event nobody listens to is fatal.
+    this.pool.on('error', () => undefined);
+    this.pool.on('connect', (client) => {
+      let reported = false;
+      client.on('error', (error) => {
+        if (reported) return;
+        reported = true;
+        this.onError(error);
+      });
+    });
   }
 
   async rows<R extends QueryResultRow>(
@@ -70,6 +93,21 @@ export class PgDb implements Sql {
       } catch (error) {
         const state = sqlState(error);
         if (!state || !RETRYABLE.has(state) || attempt >= MAX_TRANSACTION_ATTEMPTS) throw error;
+      }
+    }
+  }
+
+  /**
+   * A statement without effects (a read, or a write that sets what it sets again), run again on
+   * another connection should the one it got turn out to be dead. Writes that are not idempotent
+   * must not come here: a connection can die after COMMIT but before its reply.
+   */
+  async idempotent<T>(fn: () => Promise<T>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!isConnectionLoss(error) || attempt >= this.pool.options.max + 1) throw error;
       }
     }
   }

@@ -17,7 +17,7 @@ import type {
   StoredConfig,
 } from '../store.js';
 import { TurnBatcher } from './batcher.js';
-import { PgDb } from './database.js';
+import { isConnectionLoss, PgDb } from './database.js';
 import { migrate } from './migrate.js';
 import { cancelPending } from './sql/cancelPending.js';
 import { cleanupTasks, deleteTask } from './sql/deleteTask.js';
@@ -77,8 +77,9 @@ export class PostgresStore implements Store {
   /** Sent with every event this store's writes cause, so the cluster bridge can skip its own. */
   readonly origin: string;
   private closed = false;
-  private readonly inserts = new TurnBatcher<NewTask, Task>((inputs) =>
-    insertTasks(this.db, inputs),
+  private readonly inserts = new TurnBatcher<NewTask, Task>(
+    (inputs) => insertTasks(this.db, inputs),
+    isConnectionLoss,
   );
 
   constructor(options: PostgresStoreOptions) {
@@ -109,7 +110,7 @@ export class PostgresStore implements Store {
   }
 
   async ping(): Promise<void> {
-    await this.db.rows('SELECT 1');
+    await this.db.idempotent(() => this.db.rows('SELECT 1'));
   }
 
   async createTask(input: NewTask): Promise<Task> {
@@ -117,11 +118,11 @@ export class PostgresStore implements Store {
   }
 
   async getTask(id: string): Promise<Task | null> {
-    return getTask(this.db, id);
+    return this.db.idempotent(() => getTask(this.db, id));
   }
 
   async listTasks(query: ListQuery): Promise<{ tasks: Task[]; total: number }> {
-    return listTasks(this.db, query);
+    return this.db.idempotent(() => listTasks(this.db, query));
   }
 
   async finishAndClaim(request: FinishAndClaim): Promise<FinishAndClaimResult> {
@@ -145,7 +146,7 @@ export class PostgresStore implements Store {
   }
 
   async renewLeases(owner: Owner, leaseMs: number): Promise<LeaseReport> {
-    return renewLeases(this.db, owner, leaseMs);
+    return this.db.idempotent(() => renewLeases(this.db, owner, leaseMs));
   }
 
   async recoverOrphans(owner: Owner): Promise<RecoveryResult> {
@@ -178,15 +179,15 @@ export class PostgresStore implements Store {
   }
 
   async listLogs(taskId: string, afterSeq: number, limit: number): Promise<TaskLog[]> {
-    return listLogs(this.db, taskId, afterSeq, limit);
+    return this.db.idempotent(() => listLogs(this.db, taskId, afterSeq, limit));
   }
 
   async listConfigs(query: ConfigQuery): Promise<{ configs: StoredConfig[]; total: number }> {
-    return listConfigs(this.db, query);
+    return this.db.idempotent(() => listConfigs(this.db, query));
   }
 
   async getConfig(id: string): Promise<StoredConfig | null> {
-    return getConfig(this.db, id);
+    return this.db.idempotent(() => getConfig(this.db, id));
   }
 
   async createConfig(input: NewConfig): Promise<StoredConfig> {
