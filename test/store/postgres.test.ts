@@ -1,3 +1,4 @@
+import { parseClusterEvent } from '../../src/cluster/events.js';
 import { MIGRATIONS } from '../../src/store/postgres/migrations/index.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -339,6 +340,57 @@ describe('PostgresStore specifics', { skip: skip ?? false }, () => {
       await claimOne(recovered, { node: 'node-z', instance: 'node-z#1' });
       await store.recoverOrphans({ node: 'node-z', instance: 'node-z#2' });
       await waitFor(() => count(recovered) === 2, 'recovery');
+    });
+
+    test('a hand-off sends each of its events once, in order; other writes still send theirs', async () => {
+      const listener = await listen();
+      const payloads = collect((cb) => listener.onEvent(cb));
+      const store = await open();
+      const [one, two] = [lane(), lane()];
+      const first = await store.createTask({ type: one, config: {}, priority: 0, max_attempts: 1 });
+      const next = await store.createTask({ type: one, config: {}, priority: 0, max_attempts: 1 });
+      const other = await store.createTask({ type: two, config: {}, priority: 0, max_attempts: 1 });
+      const ids = new Set([first.id, next.id, other.id]);
+      const events = () =>
+        payloads
+          .map((payload) => parseClusterEvent(payload))
+          .filter((e) => e !== null && e.schema === schema.schema && ids.has(e.id))
+          .map((e) => {
+            if (e!.kind === 'log') return `${e!.id} log ${e!.firstSeq}-${e!.lastSeq}`;
+            if (e!.kind === 'deleted') return `${e!.id} deleted`;
+            return `${e!.id} ${e!.kind} v${e!.version} ${e!.fields?.status ?? ''}`;
+          });
+      await waitFor(() => events().length === 3, 'the three creations');
+
+      const claim = { types: [one, two], owner: OWNER, leaseMs: 60_000 };
+      const opened = await store.finishAndClaim({ finishes: [], claim });
+      const held = opened.claimed.find((c) => c.task.id === first.id)!;
+      await store.updateProgress([
+        { taskId: first.id, token: held.token, progress: 50, message: 'half' },
+      ]);
+      await store.finishAndClaim({
+        finishes: [{ taskId: first.id, token: held.token, status: 'completed' }],
+        claim,
+      });
+      const expected = [
+        `${first.id} created v1 pending`,
+        `${next.id} created v1 pending`,
+        `${other.id} created v1 pending`,
+        // One call claims both lanes: their transitions, then their first log lines.
+        `${first.id} status v2 running`,
+        `${other.id} status v2 running`,
+        `${first.id} log 1-1`,
+        `${other.id} log 1-1`,
+        // A write outside the hand-off: the trigger still speaks.
+        `${first.id} status v3 running`,
+        // The finish and the claim of the lane's next task, in one call.
+        `${first.id} status v4 completed`,
+        `${next.id} status v2 running`,
+        `${next.id} log 1-1`,
+      ];
+      await waitFor(() => events().length >= expected.length, 'every event of the hand-offs');
+      await new Promise((resolve) => setTimeout(resolve, 100)); // nothing more may follow
+      assert.deepEqual(events(), expected);
     });
 
     test('a finish that hands its lane to the next task in the same call does not wake others', async () => {

@@ -2,6 +2,7 @@ import tasks from './0001_tasks.js';
 import generationConfigs from './0002_generation_configs.js';
 import taskEvents from './0003_task_events.js';
 import hotPath from './0004_hot_path.js';
+import inlineEvents from './0005_inline_events.js';
 
 /** Numbered, append-only, the same versions as the SQLite store. A released migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -11,4 +12,6 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 3, name: 'task_events', sql: taskEvents },
   // PostgreSQL only (the scheduler's hand-off in one call); SQLite has no version 4.
   { version: 4, name: 'hot_path', sql: hotPath },
+  // PostgreSQL only (the hand-off sends its own events); SQLite has no version 5.
+  { version: 5, name: 'inline_events', sql: inlineEvents },
 ];

@@ -1,7 +1,7 @@
 import { newClaimToken } from '../../../domain/ids.js';
 import type { Task } from '../../../domain/task.js';
 import type { ClaimedTask, Finish, FinishAndClaim, FinishAndClaimResult } from '../../store.js';
-import type { Sql } from '../database.js';
+import type { PgDb } from '../database.js';
 import { pgTextOrNull, toJsonText, toTask, type TaskRow } from '../rows.js';
 
 interface HandOffRow extends TaskRow {
@@ -14,16 +14,17 @@ interface HandOffRow extends TaskRow {
 /**
  * Fenced finishes, then a claim of the head of every requested lane that has no running task,
  * each claimed attempt with its first log line — one call of `tailor_finish_and_claim`
- * (migration 4), so one round trip and one commit. Finishes that lost their fence change nothing.
+ * (migrations 4 and 5), so one round trip and one commit. Finishes that lost their fence change nothing.
  */
 export async function finishAndClaim(
-  sql: Sql,
+  db: PgDb,
   request: FinishAndClaim,
 ): Promise<FinishAndClaimResult> {
   const finishes = firstFinishOfEachAttempt(request.finishes);
   const lanes = [...new Set(request.claim?.types ?? [])].sort();
   if (finishes.length === 0 && lanes.length === 0) return { finished: [], claimed: [] };
-  const rows = await sql.rows<HandOffRow>(
+  const rows = await db.prepared<HandOffRow>(
+    'tailor_finish_and_claim',
     `SELECT * FROM tailor_finish_and_claim($1::text[], $2::text[], $3::text[], $4::text[],
        $5::text[], $6::text[], $7::text[], $8, $9, $10)`,
     [

@@ -2,7 +2,7 @@ import { newTaskId } from '../../../domain/ids.js';
 import type { Task } from '../../../domain/task.js';
 import type { NewTask } from '../../store.js';
 import { LANE_CHANNEL } from '../channels.js';
-import type { Sql } from '../database.js';
+import type { PgDb } from '../database.js';
 import { TASK_COLUMNS, toTask, type TaskRow } from '../rows.js';
 
 /**
@@ -10,8 +10,9 @@ import { TASK_COLUMNS, toTask, type TaskRow } from '../rows.js';
  * (never reused), drawn row by row in that order. One statement for the whole batch, which
  * announces each lane that got work once.
  */
-export async function insertTasks(sql: Sql, inputs: readonly NewTask[]): Promise<Task[]> {
-  const rows = await sql.rows<TaskRow>(
+export async function insertTasks(db: PgDb, inputs: readonly NewTask[]): Promise<Task[]> {
+  const rows = await db.prepared<TaskRow>(
+    'tailor_insert_tasks',
     `WITH added AS (
        INSERT INTO tasks (id, type, status, config, priority, max_attempts)
        SELECT n.id, n.type, 'pending', n.config::json, n.priority, n.max_attempts
