@@ -24,8 +24,8 @@ export class SqliteDb {
     this.raw.pragma('synchronous = NORMAL');
     this.raw.pragma('foreign_keys = ON');
     this.raw.pragma('busy_timeout = 5000');
-    // Savepoint and statement journals only ever roll back within one transaction: keep them in
-    // memory instead of temporary files (a batch of writes opens one savepoint per write).
+    // Statement journals only ever roll back within one transaction: keep them in memory
+    // instead of temporary files (each multi-row write of a group commit opens one).
     this.raw.pragma('temp_store = MEMORY');
     if (file !== ':memory:') this.checkpointInBackground(file);
   }
