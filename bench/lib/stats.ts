@@ -31,3 +31,41 @@ export function printTable(title: string, rows: readonly (readonly (string | num
 export function printResult(result: Record<string, string | number | null>): void {
   console.log(JSON.stringify(result));
 }
+
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Each system once per round, in the same order every round: the speed of a shared machine drifts
+ * within minutes (2× here), so a ratio is only fair between runs made side by side. A system
+ * that cannot run (`null`) stays null in every round.
+ */
+export async function interleave<R>(
+  rounds: number,
+  systems: readonly (readonly [string, () => Promise<R | null>])[],
+): Promise<Map<string, (R | null)[]>> {
+  const results = new Map<string, (R | null)[]>(systems.map(([name]) => [name, []]));
+  for (let round = 1; round <= rounds; round++) {
+    for (const [name, run] of systems) {
+      console.error(`round ${round}/${rounds}: ${name}…`);
+      results.get(name)!.push(await run());
+    }
+  }
+  return results;
+}
+
+/** Per-round ratios of `of` to `to` (rounds where either is missing are skipped). */
+export function pairedRatios(
+  of: readonly (number | null)[],
+  to: readonly (number | null)[],
+): number[] {
+  return of.flatMap((value, i) => {
+    const base = to[i];
+    return value === null || base === null || base === undefined ? [] : [value / base];
+  });
+}

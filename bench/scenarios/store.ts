@@ -6,7 +6,7 @@ import type { Finish, Store } from '../../src/store/store.js';
 import type { Flags } from '../lib/args.js';
 import { runBullmqWorkload } from '../lib/bullmq.js';
 import { freshSchema } from '../lib/postgres.js';
-import { printResult, printTable, round } from '../lib/stats.js';
+import { interleave, median, pairedRatios, printResult, printTable, round } from '../lib/stats.js';
 import { laneTypes, type StoreKind } from '../lib/tailor.js';
 import { readWorkload, type Workload } from './scheduler.js';
 
@@ -78,6 +78,7 @@ export async function runStoreWorkload(
     }
     const seconds = (performance.now() - started) / 1000;
     if (finished !== tasks) throw new Error(`finished ${finished} of ${tasks} tasks`);
+    if (maxClaimedPerLane > 1) throw new Error(`one call claimed ${maxClaimedPerLane} of a lane`);
     return {
       tasks,
       enqueueSeconds: (enqueued - started) / 1000,
@@ -93,56 +94,59 @@ export async function runStoreWorkload(
   }
 }
 
-/** BullMQ, then the bare SQLite and PostgreSQL stores on the same workload, with the ratios. */
+/**
+ * BullMQ, then the bare SQLite and PostgreSQL stores on the same workload, with the ratios; with
+ * `--rounds R` all three R times, interleaved, reporting medians and the median per-round ratio.
+ */
 export async function storeScenario(flags: Flags): Promise<void> {
   const workload = readWorkload(flags);
-  console.error('running bullmq…');
-  let bullmq: number | null = null;
-  try {
-    bullmq = (await runBullmqWorkload({ ...workload, samples: 0 })).tasksPerS;
-  } catch (error) {
-    console.error(`bullmq skipped: ${(error as Error).message}`);
-  }
-  console.error('running the sqlite store…');
-  const sqlite = await runStoreWorkload('sqlite', workload);
-  console.error('running the postgres store…');
-  const postgres = await runStoreWorkload('postgres', workload);
-  const ratio = (r: StoreRunResult): number | null => (bullmq ? round(r.tasksPerS / bullmq) : null);
-  printTable(
-    `store — ${workload.lanes} lanes × ${workload.tasksPerLane} tasks, the stores alone (no scheduler)`,
+  const rounds = flags.int('rounds', 1);
+  const runs = await interleave<number>(rounds, [
     [
-      [
-        'system',
-        'enqueue s',
-        'drained s',
-        'tasks/s',
-        '× bullmq',
-        'hand-offs',
-        'max claimed per lane',
-      ],
-      ['bullmq', '', '', bullmq === null ? 'not run' : Math.round(bullmq), 1, '', ''],
-      ...(
-        [
-          ['sqlite store', sqlite],
-          ['postgres store', postgres],
-        ] as const
-      ).map(([name, r]) => [
-        name,
-        round(r.enqueueSeconds, 3),
-        round(r.seconds, 3),
-        Math.round(r.tasksPerS),
-        ratio(r) ?? 'n/a',
-        r.handOffs,
-        r.maxClaimedPerLane,
-      ]),
+      'bullmq',
+      async () => {
+        try {
+          return (await runBullmqWorkload({ ...workload, samples: 0 })).tasksPerS;
+        } catch (error) {
+          console.error(`bullmq skipped: ${(error as Error).message}`);
+          return null;
+        }
+      },
+    ],
+    ['sqlite store', async () => (await runStoreWorkload('sqlite', workload)).tasksPerS],
+    ['postgres store', async () => (await runStoreWorkload('postgres', workload)).tasksPerS],
+  ]);
+  const bullmq = runs.get('bullmq')!;
+  const figures = (name: string) => {
+    const perRound = runs.get(name)!;
+    const ratios = pairedRatios(perRound, bullmq);
+    const done = perRound.flatMap((v) => (v === null ? [] : [v]));
+    return {
+      tasksPerS: done.length ? Math.round(median(done)) : null,
+      ratio: ratios.length ? round(median(ratios)) : null,
+      range: ratios.length ? `${round(Math.min(...ratios))}–${round(Math.max(...ratios))}` : 'n/a',
+    };
+  };
+  const sqlite = figures('sqlite store');
+  const postgres = figures('postgres store');
+  const base = figures('bullmq');
+  printTable(
+    `store — ${workload.lanes} lanes × ${workload.tasksPerLane} tasks, the stores alone (no scheduler)` +
+      (rounds > 1 ? `, median of ${rounds} interleaved rounds` : ''),
+    [
+      ['system', 'tasks/s', '× bullmq', '× range'],
+      ['bullmq', base.tasksPerS ?? 'not run', base.tasksPerS === null ? 'n/a' : 1, ''],
+      ['sqlite store', sqlite.tasksPerS ?? 'n/a', sqlite.ratio ?? 'n/a', sqlite.range],
+      ['postgres store', postgres.tasksPerS ?? 'n/a', postgres.ratio ?? 'n/a', postgres.range],
     ],
   );
   printResult({
     scenario: 'store',
-    bullmq_tasks_per_s: bullmq === null ? null : Math.round(bullmq),
-    sqlite_tasks_per_s: Math.round(sqlite.tasksPerS),
-    postgres_tasks_per_s: Math.round(postgres.tasksPerS),
-    sqlite_ratio: ratio(sqlite),
-    postgres_ratio: ratio(postgres),
+    rounds,
+    bullmq_tasks_per_s: base.tasksPerS,
+    sqlite_tasks_per_s: sqlite.tasksPerS,
+    postgres_tasks_per_s: postgres.tasksPerS,
+    sqlite_ratio: sqlite.ratio,
+    postgres_ratio: postgres.ratio,
   });
 }
