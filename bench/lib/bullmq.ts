@@ -117,3 +117,16 @@ export async function runBullmqWorkload(workload: Workload): Promise<WorkloadRes
     await Promise.all(clients.map((client) => client.quit().catch(() => undefined)));
   }
 }
+
+/**
+ * A BullMQ run, or null when it cannot run (no Redis, no driver): the scenario still measures
+ * this project, and its ratios become unknown (null), never guessed.
+ */
+export async function bullmqOrNull<R>(run: () => Promise<R>): Promise<R | null> {
+  try {
+    return await run();
+  } catch (error) {
+    console.error(`bullmq skipped: ${(error as Error).message}`);
+    return null;
+  }
+}

@@ -1,5 +1,5 @@
 import type { Flags } from '../lib/args.js';
-import { runBullmqWorkload } from '../lib/bullmq.js';
+import { bullmqOrNull, runBullmqWorkload } from '../lib/bullmq.js';
 import { interleave, median, pairedRatios, printResult, printTable, round } from '../lib/stats.js';
 import { readWorkload, runTailorWorkload, type WorkloadResult } from './scheduler.js';
 
@@ -12,18 +12,7 @@ export async function peerScenario(flags: Flags): Promise<void> {
   const workload = readWorkload(flags);
   const rounds = flags.int('rounds', 1);
   const runs = await interleave<WorkloadResult>(rounds, [
-    [
-      'bullmq',
-      async () => {
-        try {
-          return await runBullmqWorkload(workload);
-        } catch (error) {
-          // Still measure this project; the ratios are then unknown (null), never guessed.
-          console.error(`bullmq skipped: ${(error as Error).message}`);
-          return null;
-        }
-      },
-    ],
+    ['bullmq', () => bullmqOrNull(() => runBullmqWorkload(workload))],
     ['sqlite', () => runTailorWorkload('sqlite', workload)],
     ['postgres', () => runTailorWorkload('postgres', workload)],
   ]);

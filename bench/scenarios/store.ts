@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { openStore } from '../../src/store/open.js';
 import type { Finish, Store } from '../../src/store/store.js';
 import type { Flags } from '../lib/args.js';
-import { runBullmqWorkload } from '../lib/bullmq.js';
+import { bullmqOrNull, runBullmqWorkload } from '../lib/bullmq.js';
 import { freshSchema } from '../lib/postgres.js';
 import { interleave, median, pairedRatios, printResult, printTable, round } from '../lib/stats.js';
 import { laneTypes, type StoreKind } from '../lib/tailor.js';
@@ -104,14 +104,8 @@ export async function storeScenario(flags: Flags): Promise<void> {
   const runs = await interleave<number>(rounds, [
     [
       'bullmq',
-      async () => {
-        try {
-          return (await runBullmqWorkload({ ...workload, samples: 0 })).tasksPerS;
-        } catch (error) {
-          console.error(`bullmq skipped: ${(error as Error).message}`);
-          return null;
-        }
-      },
+      () =>
+        bullmqOrNull(async () => (await runBullmqWorkload({ ...workload, samples: 0 })).tasksPerS),
     ],
     ['sqlite store', async () => (await runStoreWorkload('sqlite', workload)).tasksPerS],
     ['postgres store', async () => (await runStoreWorkload('postgres', workload)).tasksPerS],
