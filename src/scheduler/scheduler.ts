@@ -384,11 +384,13 @@ export class Scheduler {
       this.events.publish({ kind: 'status', task });
     }
     for (const write of writes) write.done();
-    // A lane freed here but not refilled (its finish lost its fence, or another process claimed
-    // first) is tried again; the database decides.
-    const refilled = new Set(claimed.map((claim) => claim.task.type));
+    // A lane freed here that this call did not try to claim (this process is stopping) is
+    // tried again later; the database decides. One it tried and got
+    // nothing from is empty, or another process holds it: asking again would only cost a
+    // round trip, and a task created later wakes its lane itself (locally, or by NOTIFY).
+    const tried = new Set(lanes);
     for (const task of [...released, ...finished]) {
-      if (!refilled.has(task.type)) this.dirtyLanes.add(task.type);
+      if (!tried.has(task.type)) this.dirtyLanes.add(task.type);
     }
     for (const claim of claimed) this.launch(claim);
   }

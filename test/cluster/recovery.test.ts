@@ -23,7 +23,9 @@ describe('a node killed mid-run', { skip }, () => {
       const victim = await cluster.startNode({ id: 'victim' });
       const a1 = await victim.client.createTask(
         'alpha',
-        { ms: 8_000, label: 'a1' },
+        // Runs until the kill on the victim, however long the survivors take to start; quick
+        // when it runs again.
+        { firstAttemptMs: 600_000, ms: 20, label: 'a1' },
         { max_attempts: 2 },
       );
       const b1 = await victim.client.createTask(

@@ -10,6 +10,8 @@ import type { JsonObject } from '../../src/domain/task.js';
 export const TestConfig = Type.Object(
   {
     ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
+    /** The first attempt sleeps this long instead of `ms` (one that will be interrupted). */
+    firstAttemptMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 600_000 })),
     gate: Type.Optional(Type.String()),
     fail: Type.Optional(Type.String()),
     throwSync: Type.Optional(Type.Boolean()),
@@ -179,7 +181,11 @@ export function testExecutor(type: string, options: TestExecutorOptions = {}): E
                 }),
               ]));
         }
-        if (typeof config.ms === 'number') await honest(config.ms);
+        const ms =
+          ctx.task.attempts === 1 && typeof config.firstAttemptMs === 'number'
+            ? config.firstAttemptMs
+            : config.ms;
+        if (typeof ms === 'number') await honest(ms);
         if (typeof config.fail === 'string') throw new Error(config.fail);
         return (config.result ?? {
           done: true,

@@ -79,6 +79,34 @@ describe('lanes', () => {
     }
   });
 
+  test('a lane its hand-off found empty is not asked again until work arrives', async () => {
+    const s = await startTestServer();
+    try {
+      const calls: { lanes: readonly string[]; finished: number; claimed: number }[] = [];
+      const finishAndClaim = s.store.finishAndClaim.bind(s.store);
+      s.store.finishAndClaim = async (request) => {
+        const result = await finishAndClaim(request);
+        calls.push({
+          lanes: request.claim?.types ?? [],
+          finished: result.finished.length,
+          claimed: result.claimed.length,
+        });
+        return result;
+      };
+      for (let round = 0; round < 3; round++) {
+        const task = await s.client.createTask('alpha', { ms: 5 });
+        await waitForStatus(s.client, task.id, ['completed']);
+        await new Promise((resolve) => setTimeout(resolve, 50)); // time for a stray retry
+      }
+      const idle = calls.filter((c) => c.finished === 0 && c.claimed === 0);
+      assert.deepEqual(idle, [], 'every store call finished or claimed something');
+      assert.equal(calls.filter((c) => c.claimed === 1).length, 3);
+      assert.equal(calls.filter((c) => c.finished === 1).length, 3);
+    } finally {
+      await s.dispose();
+    }
+  });
+
   test('listing and polling while tasks start never changes their status (defect 1)', async () => {
     const s = await startTestServer();
     try {

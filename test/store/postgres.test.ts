@@ -414,6 +414,34 @@ describe('PostgresStore specifics', { skip: skip ?? false }, () => {
       assert.equal(lanes.filter((l) => l === type).length, 2, 'only the two creations');
     });
 
+    test('a finish whose call tried its lane and found it empty announces nothing; one that did not try it does', async () => {
+      const listener = await listen();
+      const lanes = collect((cb) => listener.onLane(cb));
+      const store = await open();
+      const [tried, untried, marker] = [lane(), lane(), lane()];
+      const runOne = async (type: string) => {
+        await store.createTask({ type, config: {}, priority: 0, max_attempts: 1 });
+        const claim = { types: [type], owner: OWNER, leaseMs: 60_000 };
+        return (await store.finishAndClaim({ finishes: [], claim })).claimed[0]!;
+      };
+      const a = await runOne(tried);
+      const b = await runOne(untried);
+      const emptied = await store.finishAndClaim({
+        finishes: [
+          { taskId: a.task.id, token: a.token, status: 'completed' },
+          { taskId: b.task.id, token: b.token, status: 'completed' },
+        ],
+        claim: { types: [tried], owner: OWNER, leaseMs: 60_000 },
+      });
+      assert.equal(emptied.finished.length, 2);
+      assert.equal(emptied.claimed.length, 0);
+      // Notifications arrive in commit order: once the marker is seen, nothing more is coming.
+      await store.createTask({ type: marker, config: {}, priority: 0, max_attempts: 1 });
+      await waitFor(() => lanes.includes(marker), 'marker');
+      assert.equal(lanes.filter((l) => l === tried).length, 1, 'only its creation');
+      assert.equal(lanes.filter((l) => l === untried).length, 2, 'its creation and its freeing');
+    });
+
     test('the listener reconnects after its connection drops and listens again', async () => {
       const applicationName = `tailor_listen_${randomBytes(4).toString('hex')}`;
       const listener = await listen(applicationName);

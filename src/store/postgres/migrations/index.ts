@@ -3,6 +3,7 @@ import generationConfigs from './0002_generation_configs.js';
 import taskEvents from './0003_task_events.js';
 import hotPath from './0004_hot_path.js';
 import inlineEvents from './0005_inline_events.js';
+import quietLanes from './0006_quiet_lanes.js';
 
 /** Numbered, append-only, the same versions as the SQLite store. A released migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -14,4 +15,6 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 4, name: 'hot_path', sql: hotPath },
   // PostgreSQL only (the hand-off sends its own events); SQLite has no version 5.
   { version: 5, name: 'inline_events', sql: inlineEvents },
+  // PostgreSQL only (a lane a hand-off found empty is not announced); SQLite has no version 6.
+  { version: 6, name: 'quiet_lanes', sql: quietLanes },
 ];
