@@ -2,7 +2,17 @@ import Database from 'better-sqlite3';
 import type { Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { CHECKPOINTER_SOURCE } from './checkpointer.js';
+
+const requireHere = createRequire(import.meta.url);
+
+/** One checkpoint: frames in the WAL, and how many of them are now in the database file. */
+export interface WalCheckpoint {
+  log: number;
+  checkpointed: number;
+}
 
 interface QueuedWrite {
   run: () => unknown;
@@ -31,18 +41,27 @@ export class SqliteDb {
   }
 
   private checkpointer: Worker | null = null;
+  private lastCheckpoint: WalCheckpoint | null = null;
+
+  /** What the background checkpointer last reported; null while it has reported nothing. */
+  get backgroundCheckpoint(): WalCheckpoint | null {
+    return this.lastCheckpoint;
+  }
 
   /** See `checkpointer.ts`. Should the worker fail, SQLite's own checkpoints take over again. */
   private checkpointInBackground(file: string): void {
-    const extension = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
     try {
-      this.checkpointer = new Worker(new URL(`./checkpointer${extension}`, import.meta.url), {
-        workerData: { file, intervalMs: 100 },
+      this.checkpointer = new Worker(CHECKPOINTER_SOURCE, {
+        eval: true,
+        workerData: { file, intervalMs: 100, driver: requireHere.resolve('better-sqlite3') },
       });
     } catch {
       return;
     }
     this.checkpointer.unref();
+    this.checkpointer.on('message', (report: string) => {
+      this.lastCheckpoint = JSON.parse(report) as WalCheckpoint;
+    });
     this.checkpointer.on('error', () => {
       this.checkpointer = null;
       if (this.raw.open) this.raw.pragma('wal_autocheckpoint = 1000');
