@@ -385,9 +385,9 @@ export class Scheduler {
     }
     for (const write of writes) write.done();
     // A lane freed here that this call did not try to claim (this process is stopping) is
-    // tried again later; the database decides. One it tried and got
-    // nothing from is empty, or another process holds it: asking again would only cost a
-    // round trip, and a task created later wakes its lane itself (locally, or by NOTIFY).
+    // tried again later; the database decides. One it tried and got nothing from is empty, or
+    // another process holds it: asking again would only cost a round trip, and a task created
+    // later wakes its lane itself (locally, or by NOTIFY).
     const tried = new Set(lanes);
     for (const task of [...released, ...finished]) {
       if (!tried.has(task.type)) this.dirtyLanes.add(task.type);

@@ -34,8 +34,8 @@ export class SqliteDb {
     this.raw.pragma('synchronous = NORMAL');
     this.raw.pragma('foreign_keys = ON');
     this.raw.pragma('busy_timeout = 5000');
-    // Statement journals only ever roll back within one transaction: keep them in memory
-    // instead of temporary files (each multi-row write of a group commit opens one).
+    // Statement journals (the undo of a statement that fails half-way) only ever roll back
+    // within one transaction: keep them in memory instead of temporary files.
     this.raw.pragma('temp_store = MEMORY');
     if (file !== ':memory:') this.checkpointInBackground(file);
   }
@@ -62,9 +62,15 @@ export class SqliteDb {
     this.checkpointer.on('message', (report: string) => {
       this.lastCheckpoint = JSON.parse(report) as WalCheckpoint;
     });
-    this.checkpointer.on('error', () => {
+    this.checkpointer.on('error', (error) => {
       this.checkpointer = null;
-      if (this.raw.open) this.raw.pragma('wal_autocheckpoint = 1000');
+      // Closed before the worker got going (its file may be gone): nothing left to checkpoint.
+      if (!this.raw.open) return;
+      // Loud, not silent: inline checkpoints stall a commit every ~1,000 WAL pages.
+      process.emitWarning(
+        `SQLite background checkpointer failed (${error.message}); checkpoints run inline again`,
+      );
+      this.raw.pragma('wal_autocheckpoint = 1000');
     });
     this.raw.pragma('wal_autocheckpoint = 0');
   }
