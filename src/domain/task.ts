@@ -86,7 +86,6 @@ export const ACTION_FROM: Readonly<
   cleanup: TERMINAL_STATUSES,
 };
 
-/** Clamp a reported percentage into 0–100 (an executor counting loops may overshoot). */
 /**
  * The first log line of every attempt. The store writes it in the transaction that claims the
  * task, so a task's log always says where each attempt ran, even if the process died at once.
@@ -95,6 +94,7 @@ export function startedAttemptMessage(attempt: number, maxAttempts: number, node
   return `started attempt ${attempt} of ${maxAttempts} on ${node}`;
 }
 
+/** Clamp a reported percentage into 0–100 (an executor counting loops may overshoot). */
 export function clampProgress(pct: number): number {
   if (!Number.isFinite(pct)) return 0;
   return Math.max(0, Math.min(MAX_PROGRESS, Math.round(pct)));

@@ -14,7 +14,8 @@ interface HandOffRow extends TaskRow {
 /**
  * Fenced finishes, then a claim of the head of every requested lane that has no running task,
  * each claimed attempt with its first log line — one call of `tailor_finish_and_claim`
- * (migrations 4 and 5), so one round trip and one commit. Finishes that lost their fence change nothing.
+ * (migrations 4–6), so one round trip and one commit. Finishes that lost their fence change
+ * nothing.
  */
 export async function finishAndClaim(
   db: PgDb,
