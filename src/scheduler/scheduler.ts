@@ -243,8 +243,13 @@ export class Scheduler {
       if (outcome === 'missing') throw taskNotFound(id);
       if (outcome === 'deleted') {
         this.logger.info({ task_id: id, type }, 'task deleted');
-        this.events.publish({ kind: 'deleted', taskId: id, type });
-        if (options.deleteFiles) await this.deleteOutputs(id);
+        // Announced once complete, files included (and announced even should removing them fail:
+        // the task itself is gone).
+        try {
+          if (options.deleteFiles) await this.deleteOutputs(id);
+        } finally {
+          this.events.publish({ kind: 'deleted', taskId: id, type });
+        }
         return;
       }
       await this.stop(id, 'deleted by user').catch((error: unknown) => {
@@ -263,8 +268,12 @@ export class Scheduler {
     const statuses: readonly TerminalStatus[] = kind === 'all' ? TERMINAL_STATUSES : [kind];
     const removed = await this.store.cleanup(statuses);
     this.logger.info({ cleanup_type: kind, count: removed.length }, 'tasks cleaned up');
-    for (const { id, type } of removed) this.events.publish({ kind: 'deleted', taskId: id, type });
-    if (options.deleteFiles) for (const { id } of removed) await this.deleteOutputs(id);
+    try {
+      if (options.deleteFiles) for (const { id } of removed) await this.deleteOutputs(id);
+    } finally {
+      for (const { id, type } of removed)
+        this.events.publish({ kind: 'deleted', taskId: id, type });
+    }
     return removed.map(({ id }) => id);
   }
 

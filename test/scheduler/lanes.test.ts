@@ -498,4 +498,36 @@ describe('re-run, delete and cleanup', () => {
       await s.dispose();
     }
   });
+
+  test('a deletion is announced only once its output folder is gone, for delete and for cleanup', async () => {
+    const s = await startTestServer();
+    const { existsSync } = await import('node:fs');
+    try {
+      const deleted = await s.client.createTask('alpha', { writeFile: 'out.txt' });
+      const cleaned = await s.client.createTask('beta', { writeFile: 'out.txt' });
+      for (const t of [deleted, cleaned]) await waitForStatus(s.client, t.id, ['completed']);
+      const folders = new Map([deleted, cleaned].map((t) => [t.id, s.scheduler.outputDirOf(t.id)]));
+      for (const folder of folders.values()) assert.ok(existsSync(folder));
+      // What a subscriber would see at the moment each deletion is announced.
+      const seenAtAnnouncement = new Map<string, boolean>();
+      const unsubscribe = s.events.subscribe((event) => {
+        const folder = event.kind === 'deleted' ? folders.get(event.taskId) : undefined;
+        if (event.kind === 'deleted' && folder)
+          seenAtAnnouncement.set(event.taskId, existsSync(folder));
+      });
+      try {
+        await s.client.deleteTask(deleted.id, { deleteFiles: true });
+        await s.scheduler.cleanup('completed', { deleteFiles: true });
+      } finally {
+        unsubscribe();
+      }
+      assert.deepEqual(
+        Object.fromEntries(seenAtAnnouncement),
+        { [deleted.id]: false, [cleaned.id]: false },
+        'the folder still existed when its deletion was announced',
+      );
+    } finally {
+      await s.dispose();
+    }
+  });
 });
