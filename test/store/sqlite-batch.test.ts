@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -23,7 +23,7 @@ describe('SQLite group commit', () => {
   });
   after(async () => {
     observer.close();
-    db.close();
+    await db.close();
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -103,7 +103,24 @@ describe('SQLite background checkpointer', () => {
       // Still on: the worker is alive (had it failed, SQLite's own checkpoints would be back).
       assert.equal(db.raw.pragma('wal_autocheckpoint', { simple: true }), 0);
     } finally {
-      db.close();
+      await db.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('once close resolves, the checkpointer has closed its connection too: nothing holds the files', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tailor-ckpt-close-'));
+    try {
+      const file = join(dir, 'close.db');
+      const db = new SqliteDb(file);
+      db.raw.exec('CREATE TABLE t (x BLOB)');
+      for (let i = 0; i < 50; i++) db.stmt('INSERT INTO t (x) VALUES (randomblob(3000))').run();
+      // Let the worker open its connection and checkpoint at least once.
+      while (!db.backgroundCheckpoint) await new Promise((resolve) => setTimeout(resolve, 20));
+      await db.close();
+      // The last connection to close removes the WAL and its index; one still open keeps them.
+      assert.deepEqual((await readdir(dir)).sort(), ['close.db']);
+    } finally {
       await rm(dir, { recursive: true, force: true });
     }
   });

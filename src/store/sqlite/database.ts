@@ -146,10 +146,21 @@ export class SqliteDb {
     writes.forEach((write, i) => write.resolve(values[i]));
   }
 
-  close(): void {
+  /**
+   * Commit what is queued, close, and wait for the checkpointer to close its own connection: once
+   * this resolves nothing touches the database files any more (they may be moved or deleted).
+   */
+  async close(): Promise<void> {
     this.flush();
-    this.checkpointer?.postMessage('stop');
-    this.checkpointer = null;
     this.raw.close();
+    const checkpointer = this.checkpointer;
+    this.checkpointer = null;
+    if (!checkpointer) return;
+    const exited = new Promise<void>((resolve) => checkpointer.once('exit', () => resolve()));
+    checkpointer.postMessage('stop');
+    // It stops between two checkpoints; one that hangs is ended rather than waited for.
+    const timer = setTimeout(() => void checkpointer.terminate(), 5_000);
+    await exited;
+    clearTimeout(timer);
   }
 }
