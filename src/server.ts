@@ -1,17 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import type { TailorConfig } from './config/config.js';
-import { builtInExecutors } from './executors/index.js';
+import { ConfigError, type SettingSpecs, type TailorConfig } from './config/config.js';
+import { builtInModules } from './executors/index.js';
 import { createHttpClient } from './executors/http-client.js';
+import type { ExecutorModule, ModuleContext } from './executors/module.js';
 import { buildApp, type App } from './http/app.js';
-import { generationPlugin } from './http/routes/generate.js';
 import { createLogger } from './logging.js';
 import { TaskEvents } from './scheduler/events.js';
 import type { ExecutorDefinition } from './scheduler/executor.js';
+import { LaneEngine, type LaneEngineOptions } from './scheduler/lanes.js';
 import { ExecutorRegistry } from './scheduler/registry.js';
-import { Scheduler, type SchedulerOptions } from './scheduler/scheduler.js';
+import { TaskService } from './scheduler/tasks.js';
 import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 import type { HubLimits } from './ws/hub.js';
@@ -19,16 +21,24 @@ import type { HubLimits } from './ws/hub.js';
 export interface ServerOptions {
   config: TailorConfig;
   logger?: Logger;
-  /** Replaces the built-in executors (tests register their own). */
+  /** Replaces the built-in executor modules (tests bring their own). */
+  modules?: readonly ExecutorModule[];
+  /**
+   * Bare executors registered beside the modules (tests). Given without `modules`, they replace
+   * the built-in modules.
+   */
   executors?: ExecutorDefinition[];
-  scheduler?: Partial<Pick<SchedulerOptions, 'heartbeatMs' | 'progressIntervalMs' | 'logFlushMs'>>;
+  scheduler?: Partial<Pick<LaneEngineOptions, 'heartbeatMs' | 'progressIntervalMs' | 'logFlushMs'>>;
   hubLimits?: Partial<HubLimits>;
   store?: Store;
 }
 
 export interface RunningServer {
   app: App;
-  scheduler: Scheduler;
+  /** The lane engine: claims, runs and finishes tasks. */
+  scheduler: LaneEngine;
+  /** User actions on tasks (create, stop, cancel, delete…). */
+  tasks: TaskService;
   store: Store;
   events: TaskEvents;
   registry: ExecutorRegistry;
@@ -45,20 +55,52 @@ export const VERSION = (
 
 const CONSOLE_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
 
-/** The composition root: store → registry → scheduler → HTTP/WebSocket, then listen. */
+/** Every module's settings, for `loadConfig` and `tailor serve --help`. */
+export function moduleSettings(modules: readonly ExecutorModule[]): SettingSpecs {
+  return Object.assign({}, ...modules.map((module) => module.settings)) as SettingSpecs;
+}
+
+/**
+ * Checks that need no database, so a bad option fails before the data dir or the database file
+ * is created: the task types named by `executors` exist, and no two modules claim one setting.
+ */
+export function checkModules(
+  config: Pick<TailorConfig, 'executors'>,
+  modules: readonly ExecutorModule[],
+  executors: readonly ExecutorDefinition[] = [],
+): void {
+  const types = [...modules.map((m) => m.type), ...executors.map((e) => e.type)];
+  const unknown = (config.executors ?? []).filter((type) => !types.includes(type));
+  if (unknown.length) {
+    throw new ConfigError(
+      `executors: no task type ${unknown.map((t) => JSON.stringify(t)).join(', ')}; ` +
+        `known types are ${types.join(', ')}`,
+    );
+  }
+  const envs = new Map<string, string>();
+  for (const module of modules) {
+    for (const [key, spec] of Object.entries(module.settings)) {
+      const other = envs.get(key);
+      if (other !== undefined && other !== spec.env) {
+        throw new ConfigError(`setting ${key} is declared twice with different env vars`);
+      }
+      envs.set(key, spec.env);
+    }
+  }
+}
+
+/** The composition root: store → registry → lanes → modules → HTTP/WebSocket, then listen. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
-  const store = options.store ?? (await openStore(config.db));
-  await store.migrate();
+  const modules = options.modules ?? (options.executors ? [] : builtInModules);
+  checkModules(config, modules, options.executors);
 
+  const store = options.store ?? (await openStore(config.db));
   const http = createHttpClient({ proxy: config.proxy ?? undefined });
   const registry = new ExecutorRegistry();
-  for (const executor of options.executors ?? builtInExecutors(config)) registry.register(executor);
-  registry.enableOnly(config.executors);
-
   const events = new TaskEvents();
-  const scheduler = new Scheduler({
+  const scheduler = new LaneEngine({
     store,
     registry,
     events,
@@ -70,6 +112,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     graceMs: config.graceMs,
     pollMs: config.pollMs,
     ...options.scheduler,
+  });
+  const tasks = new TaskService({
+    store,
+    lanes: scheduler,
+    registry,
+    events,
+    logger,
+    http,
+    dataDir: config.dataDir,
   });
   let cluster: { close(): Promise<void> } | null = null;
   let app: App | null = null;
@@ -84,6 +135,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
   let address: string;
   try {
+    await store.migrate();
+    const plugins: ((app: FastifyInstance) => Promise<void>)[] = [];
+    for (const module of modules) {
+      const ctx = await moduleContext(module, { config, store, http, logger, tasks });
+      registry.register({
+        type: module.type,
+        description: module.description,
+        schema: module.schema,
+        ...module.executor(ctx),
+      });
+      const routes = module.routes(ctx);
+      if (routes) plugins.push(routes);
+    }
+    for (const executor of options.executors ?? []) registry.register(executor);
+    registry.enableOnly(config.executors);
+
     // Cluster mode (PostgreSQL): hear other nodes' wake-ups, stops and task events. LISTEN is in
     // place before the lanes open, so nothing committed from here on is missed.
     if (store.kind === 'postgres') {
@@ -92,7 +159,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     await scheduler.start();
     app = await buildApp({
-      scheduler,
+      tasks,
+      node: config.nodeId,
       store,
       events,
       logger,
@@ -102,7 +170,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       version: VERSION,
       consoleDir: CONSOLE_DIR,
       hubLimits: options.hubLimits,
-      plugins: [generationPlugin({ scheduler, store })],
+      plugins,
     });
     address = await app.listen({ host: config.host, port: config.port });
   } catch (error) {
@@ -120,6 +188,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   return {
     app: app as App,
     scheduler,
+    tasks,
     store,
     events,
     registry,
@@ -129,5 +198,43 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       closing ??= release();
       return closing;
     },
+  };
+}
+
+/** A module's settings, storage (migrated) and the services its parts are built from. */
+async function moduleContext(
+  module: ExecutorModule,
+  deps: {
+    config: TailorConfig;
+    store: Store;
+    http: ModuleContext<unknown, unknown>['http'];
+    logger: Logger;
+    tasks: TaskService;
+  },
+): Promise<ModuleContext<Readonly<Record<string, string | null>>, unknown>> {
+  const { config } = deps;
+  const settings = Object.fromEntries(
+    Object.entries(module.settings).map(([key, spec]) => [
+      key,
+      config.settings[key] ?? spec.default ?? null,
+    ]),
+  );
+  let storage: unknown = undefined;
+  if (module.storage) {
+    const sql = deps.store.moduleSql();
+    await sql.migrate(module.type, module.storage.migrations[sql.dialect]);
+    storage = module.storage.open(sql);
+  }
+  return {
+    settings,
+    storage,
+    dataDir: config.dataDir,
+    modelsDir: config.modelsDir,
+    imageRoots: config.imageRoots,
+    outputsDir: deps.tasks.outputsDir,
+    http: deps.http,
+    logger: deps.logger.child({ module: module.type }),
+    runsHere: config.executors === null || config.executors.includes(module.type),
+    tasks: deps.tasks,
   };
 }

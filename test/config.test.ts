@@ -16,9 +16,11 @@ test('flags override env vars, which override the config file, which overrides d
   const config = loadConfig(
     { port: 3333 },
     { TAILOR_PORT: '2222', SD_WEBUI_URL: 'http://env:7860', TAILOR_CONFIG: file },
+    undefined,
+    { sdWebuiUrl: { env: 'SD_WEBUI_URL', description: 'a module setting' } },
   );
   assert.equal(config.port, 3333);
-  assert.equal(config.sdWebuiUrl, 'http://env:7860');
+  assert.equal(config.settings.sdWebuiUrl, 'http://env:7860');
   assert.equal(config.graceMs, 3000);
   assert.equal(config.host, '127.0.0.1');
   assert.equal(config.db, join(config.dataDir, 'tailor.db'));

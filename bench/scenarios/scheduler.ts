@@ -70,14 +70,14 @@ export async function runTailorWorkload(
   const types = laneTypes(workload.lanes);
   const probe = new LaneProbe();
   const bench = await startBenchServer(kind, probe.executors(types));
-  const { scheduler, events } = bench.server;
+  const { tasks: service, events } = bench.server;
   try {
     const tasks = workload.lanes * workload.tasksPerLane;
     const drained = completions(events, tasks);
     const started = performance.now();
     const creates: Promise<unknown>[] = [];
     for (let i = 0; i < workload.tasksPerLane; i++) {
-      for (const type of types) creates.push(scheduler.create({ type, config: {} }));
+      for (const type of types) creates.push(service.create({ type, config: {} }));
       // PostgreSQL: keep a bounded number of inserts in flight (the pool has 10 connections).
       if (kind === 'postgres' && creates.length >= 64) await Promise.all(creates.splice(0));
     }
@@ -90,7 +90,7 @@ export async function runTailorWorkload(
     for (let n = 0; n < workload.samples; n++) {
       const done = completions(events, 1);
       const t0 = performance.now();
-      await scheduler.create({ type: types[0]!, config: { n } });
+      await service.create({ type: types[0]!, config: { n } });
       await done;
       latencies.push(probe.starts.get(n)! - t0);
     }

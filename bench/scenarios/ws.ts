@@ -52,7 +52,7 @@ export async function wsScenario(flags: Flags): Promise<void> {
     while (performance.now() - started < seconds * 1000) {
       const due = Math.floor((performance.now() - started) / interval);
       for (; created <= due; created++) {
-        await server.scheduler.create({ type: types[created % types.length]!, config: {} });
+        await server.tasks.create({ type: types[created % types.length]!, config: {} });
       }
       peakRss = Math.max(peakRss, rssMb());
       await new Promise((resolve) => setTimeout(resolve, 5));

@@ -4,7 +4,9 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import WebSocket from 'ws';
 import { TailorApiError, TailorClient, type SocketFactory, type Task } from '../client/index.js';
 import { ConfigError, loadConfig, type ConfigInput } from '../config/config.js';
-import { startServer, VERSION } from '../server.js';
+import { builtInModules } from '../executors/index.js';
+import type { CliContext } from '../executors/module.js';
+import { moduleSettings, startServer, VERSION } from '../server.js';
 import { formatTask, formatTaskTable } from './format.js';
 
 const program = new Command('tailor')
@@ -48,7 +50,12 @@ program
     let server;
     try {
       server = await startServer({
-        config: loadConfig(flags, process.env, options.config as string | undefined),
+        config: loadConfig(
+          flags,
+          process.env,
+          options.config as string | undefined,
+          moduleSettings(builtInModules),
+        ),
       });
     } catch (error) {
       if (error instanceof ConfigError) {
@@ -251,6 +258,47 @@ program
         .join('\n'),
     );
   });
+
+/** Exit codes of commands that follow a task: 0 completed, 1 failed, 3 cancelled. */
+const exitCodeOf = (status: Task['status']): number =>
+  status === 'completed' ? 0 : status === 'cancelled' ? 3 : 1;
+
+/** Follow one task until it ends; resolves to its terminal status. */
+async function watchTask(id: string): Promise<Task['status']> {
+  const feed = await client().connect();
+  return new Promise((resolve, reject) => {
+    let last = '';
+    feed.onMessage((message) => {
+      if (json()) console.log(JSON.stringify(message));
+      if (message.type === 'task_log' && message.task_id === id && !json())
+        console.log(`${message.time} ${message.level.padEnd(5)} ${message.message}`);
+      if (message.type === 'task_status' && message.task_id === id) {
+        const line = `${message.status} ${message.progress}% ${message.message}`;
+        if (!json() && line !== last) console.log(line);
+        last = line;
+        if (['completed', 'failed', 'cancelled'].includes(message.status)) {
+          if (!json() && message.error_message) console.log(`error: ${message.error_message}`);
+          feed.close();
+          resolve(message.status);
+        }
+      }
+      if (message.type === 'task_deleted' && message.task_id === id) {
+        feed.close();
+        reject(new Error(`task ${id} was deleted`));
+      }
+    });
+    feed.subscribeTask(id);
+  });
+}
+
+const cliContext: CliContext = {
+  client,
+  json,
+  printTask,
+  watch: watchTask,
+  exitCodeOf,
+};
+for (const module of builtInModules) module.cli(program, cliContext);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof TailorApiError) {

@@ -13,10 +13,11 @@ export interface TailorConfig {
   /** A SQLite file path, or a `postgres://` URL. */
   db: string;
   token: string | null;
-  sdWebuiUrl: string;
-  pixivApiBase: string;
-  pixivCookie: string | null;
   proxy: string | null;
+  /** Model files (`TAILOR_MODELS_DIR`, default `<dataDir>/models`). */
+  modelsDir: string;
+  /** Folders users may name as inputs and outputs besides the data dir (`TAILOR_IMAGE_ROOTS`). */
+  imageRoots: string[];
   /** Stable name of this node in a cluster; recovers its own stale rows on restart. */
   nodeId: string;
   /** Task types this node runs; null = every registered executor. */
@@ -28,7 +29,27 @@ export interface TailorConfig {
   /** Origins allowed for CORS and WebSocket besides the server's own. */
   allowedOrigins: string[];
   logLevel: string;
+  /** Executor modules' own settings by key (see `SettingSpec`); null = not set. */
+  settings: Readonly<Record<string, string | null>>;
 }
+
+/**
+ * A configuration key that an executor module declares (its WebUI URL, its cookie…). It is read
+ * like the core keys — flag, then env var, then config file, then default — and listed with them
+ * in `tailor serve --help` and the README.
+ */
+export interface SettingSpec {
+  /** Environment variable, e.g. `SD_WEBUI_URL`. */
+  env: string;
+  /** Used when no flag, env var or config-file key gives a value; absent means "not set" (null). */
+  default?: string;
+  description: string;
+  /** Never shown: not in `/api/task-types`, logs, errors, `--help` defaults or events. */
+  secret?: boolean;
+}
+
+/** Settings by their camelCase key (the config-file key; the flag is its kebab-case form). */
+export type SettingSpecs = Readonly<Record<string, SettingSpec>>;
 
 /** Keys a config file and flags may set (camelCase), and the env var of each. */
 const ENV_NAMES: Record<keyof TailorConfig, string> = {
@@ -37,10 +58,9 @@ const ENV_NAMES: Record<keyof TailorConfig, string> = {
   dataDir: 'TAILOR_DATA_DIR',
   db: 'TAILOR_DB',
   token: 'TAILOR_TOKEN',
-  sdWebuiUrl: 'SD_WEBUI_URL',
-  pixivApiBase: 'PIXIV_API_BASE',
-  pixivCookie: 'PIXIV_COOKIE',
   proxy: 'TAILOR_PROXY',
+  modelsDir: 'TAILOR_MODELS_DIR',
+  imageRoots: 'TAILOR_IMAGE_ROOTS',
   nodeId: 'TAILOR_NODE_ID',
   executors: 'TAILOR_EXECUTORS',
   leaseMs: 'TAILOR_LEASE_MS',
@@ -49,11 +69,14 @@ const ENV_NAMES: Record<keyof TailorConfig, string> = {
   bodyLimit: 'TAILOR_BODY_LIMIT',
   allowedOrigins: 'TAILOR_ALLOWED_ORIGINS',
   logLevel: 'TAILOR_LOG_LEVEL',
+  settings: '',
 };
 
-export type ConfigInput = Partial<
-  Record<keyof TailorConfig, string | number | string[] | null | undefined>
->;
+type InputValue = string | number | string[] | null | undefined;
+
+/** Flags or a config file: core keys, and the keys of the module settings passed along. */
+export type ConfigInput = Partial<Record<Exclude<keyof TailorConfig, 'settings'>, InputValue>> &
+  Readonly<Record<string, InputValue>>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -63,15 +86,17 @@ export function loadConfig(
   flags: ConfigInput = {},
   env: NodeJS.ProcessEnv = process.env,
   configFile?: string,
+  settings: SettingSpecs = {},
 ): TailorConfig {
   const file = configFile ?? env.TAILOR_CONFIG;
-  const fromFile: ConfigInput = file ? readConfigFile(file) : {};
-  const pick = (key: keyof TailorConfig): string | number | string[] | null | undefined => {
+  const fromFile: ConfigInput = file ? readConfigFile(file, settings) : {};
+  const pickFrom = (key: string, envName: string): InputValue => {
     if (flags[key] !== undefined) return flags[key];
-    const fromEnv = env[ENV_NAMES[key]];
+    const fromEnv = env[envName];
     if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
     return fromFile[key];
   };
+  const pick = (key: keyof TailorConfig): InputValue => pickFrom(key, ENV_NAMES[key]);
   const str = (key: keyof TailorConfig, fallback: string): string => {
     const value = pick(key);
     return value === undefined || value === null ? fallback : String(value);
@@ -98,6 +123,14 @@ export function loadConfig(
     return items.map((item) => String(item).trim()).filter(Boolean);
   };
 
+  // `:`-separated like PATH (a folder name may hold a comma); a config file may give an array.
+  const pathList = (key: keyof TailorConfig): string[] | null => {
+    const value = pick(key);
+    if (value === undefined || value === null || value === '') return null;
+    const items = Array.isArray(value) ? value : String(value).split(':');
+    return items.map((item) => String(item).trim()).filter(Boolean);
+  };
+
   const host = str('host', '127.0.0.1');
   const port = int('port', 50052, 0, 65535);
   const dataDir = resolve(str('dataDir', './data'));
@@ -113,10 +146,9 @@ export function loadConfig(
     dataDir,
     db,
     token,
-    sdWebuiUrl: str('sdWebuiUrl', 'http://127.0.0.1:7860').replace(/\/+$/, ''),
-    pixivApiBase: str('pixivApiBase', 'https://www.pixiv.net').replace(/\/+$/, ''),
-    pixivCookie: optional('pixivCookie'),
     proxy: optional('proxy'),
+    modelsDir: resolve(str('modelsDir', join(dataDir, 'models'))),
+    imageRoots: (pathList('imageRoots') ?? []).map((root) => resolve(root)),
     nodeId: str('nodeId', `${hostname()}:${port}`),
     executors: list('executors'),
     leaseMs: int('leaseMs', 30_000, 1_000, 3_600_000),
@@ -125,6 +157,15 @@ export function loadConfig(
     bodyLimit: int('bodyLimit', 1024 * 1024, 1024, 64 * 1024 * 1024),
     allowedOrigins: list('allowedOrigins') ?? [],
     logLevel: str('logLevel', 'info'),
+    settings: Object.fromEntries(
+      Object.entries(settings).map(([key, spec]) => {
+        const value = pickFrom(key, spec.env);
+        return [
+          key,
+          value === undefined || value === null ? (spec.default ?? null) : String(value),
+        ];
+      }),
+    ),
   };
   assertSafeBinding(config);
   return config;
@@ -149,7 +190,7 @@ export function isPostgresUrl(value: string): boolean {
   return /^postgres(ql)?:\/\//i.test(value);
 }
 
-function readConfigFile(file: string): ConfigInput {
+function readConfigFile(file: string, settings: SettingSpecs): ConfigInput {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
@@ -159,7 +200,10 @@ function readConfigFile(file: string): ConfigInput {
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new ConfigError(`config file ${file} must hold a JSON object`);
   }
-  const known = new Set(Object.keys(ENV_NAMES));
+  const known = new Set([
+    ...Object.keys(ENV_NAMES).filter((key) => key !== 'settings'),
+    ...Object.keys(settings),
+  ]);
   const unknown = Object.keys(parsed).filter((key) => !known.has(key));
   if (unknown.length)
     throw new ConfigError(`config file ${file}: unknown keys ${unknown.join(', ')}`);

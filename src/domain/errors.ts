@@ -9,7 +9,8 @@ export const ErrorCode = {
   FORBIDDEN_PATH: 40300,
   TASK_NOT_FOUND: 40400,
   NOT_FOUND: 40401,
-  CONFIG_NOT_FOUND: 40402,
+  /** A named resource of an executor module (a stored generation config, a model) is missing. */
+  RESOURCE_NOT_FOUND: 40402,
   ILLEGAL_TRANSITION: 40900,
   BODY_TOO_LARGE: 41300,
   UNSUPPORTED_MEDIA_TYPE: 41500,

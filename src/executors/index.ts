@@ -1,8 +1,8 @@
-import type { TailorConfig } from '../config/config.js';
-import type { ExecutorDefinition } from '../scheduler/executor.js';
-import { createGenerateExecutor } from './generate/index.js';
+import type { ExecutorModule } from './module.js';
+import { generateModule } from './generate/module.js';
 
-/** The executors a server registers unless told otherwise. */
-export function builtInExecutors(config: TailorConfig): ExecutorDefinition[] {
-  return [createGenerateExecutor({ webuiUrl: config.sdWebuiUrl })];
-}
+/**
+ * The executor modules a server loads unless told otherwise. Adding a task type is its folder
+ * under `src/executors/` plus one line here.
+ */
+export const builtInModules: readonly ExecutorModule[] = [generateModule];

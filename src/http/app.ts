@@ -13,7 +13,7 @@ import Fastify, {
 import type { Logger } from 'pino';
 import { ErrorCode } from '../domain/errors.js';
 import type { TaskEvents } from '../scheduler/events.js';
-import type { Scheduler } from '../scheduler/scheduler.js';
+import type { TaskService } from '../scheduler/tasks.js';
 import type { Store } from '../store/store.js';
 import { DEFAULT_HUB_LIMITS, WsHub, type HubLimits } from '../ws/hub.js';
 import { errorBody, installErrorHandling } from './errors.js';
@@ -26,7 +26,9 @@ import { ErrorEnvelope, Task, TaskLog } from './schemas.js';
 import { installSecurity, isAllowedOrigin } from './security.js';
 
 export interface AppOptions {
-  scheduler: Scheduler;
+  tasks: TaskService;
+  /** This node's stable name, for `/health`. */
+  node: string;
   store: Store;
   events: TaskEvents;
   logger: Logger;
@@ -158,15 +160,15 @@ export async function buildApp(options: AppOptions): Promise<App> {
     (socket) => hub.attach(socket),
   );
 
-  await app.register(taskRoutes, { scheduler: options.scheduler });
+  await app.register(taskRoutes, { tasks: options.tasks });
   await app.register(fileRoutes, {
-    outputDirOf: (id: string) => options.scheduler.outputDirOf(id),
+    outputDirOf: (id: string) => options.tasks.outputDirOf(id),
   });
   await app.register(systemRoutes, {
     store: options.store,
     metrics: metrics.registry,
     info: {
-      node: options.scheduler.owner.node,
+      node: options.node,
       version: options.version,
       store: options.store.kind,
     },

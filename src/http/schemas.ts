@@ -7,7 +7,7 @@ import {
   TASK_TYPE_PATTERN,
   TERMINAL_STATUSES,
 } from '../domain/task.js';
-import { LIMITS } from '../scheduler/scheduler.js';
+import { LIMITS } from '../scheduler/tasks.js';
 
 /**
  * Request and response schemas. Fastify validates bodies and serialises responses with them, and

@@ -14,6 +14,12 @@ export interface ExecutorDefinition<Config extends JsonObject = JsonObject> {
   description?: string;
   schema: object;
   /**
+   * Turns what a client sent into the config to validate, on every node, before validation —
+   * e.g. a stored generation config's id (plus overrides) into its fields. A `TailorError`
+   * refuses the task (404 for a missing stored config).
+   */
+  prepare?: (input: unknown) => Promise<unknown>;
+  /**
    * Checks run at creation after validation, before anything is queued — e.g. the WebUI is
    * reachable. Throw a `TailorError` (503 for an unreachable dependency) to refuse the task.
    */

@@ -77,6 +77,9 @@ export interface Store {
   appendLogs(lines: readonly NewLogLine[]): Promise<TaskLog[]>;
   listLogs(taskId: string, afterSeq: number, limit: number): Promise<TaskLog[]>;
 
+  /** Plain SQL in this store's dialect, for the tables executor modules own. */
+  moduleSql(): ModuleSql;
+
   /** Named generation configs (prompt, sampler, LoRAs…); the body is validated by its executor. */
   listConfigs(query: ConfigQuery): Promise<{ configs: StoredConfig[]; total: number }>;
   getConfig(id: string): Promise<StoredConfig | null>;
@@ -186,4 +189,29 @@ export interface ConfigQuery {
   pageSize: number;
   name?: string | undefined;
   category?: string | undefined;
+}
+
+/** A parameter of a module's SQL statement. */
+export type SqlParam = string | number | boolean | null;
+
+/**
+ * How executor modules reach their own tables (generation configs, crawl history…). Statements are
+ * written per dialect: `?` placeholders for SQLite, `$1…` for PostgreSQL. JSON columns are text.
+ */
+export interface ModuleSql {
+  readonly dialect: 'sqlite' | 'postgres';
+  /** The rows one statement returns (none for a statement without RETURNING). */
+  rows<Row extends object>(sql: string, params?: readonly SqlParam[]): Promise<Row[]>;
+  /**
+   * Apply a module's numbered migrations that this database has not seen, each once, under the
+   * store's migration lock; `module` keeps their numbers apart from other modules' and the core's.
+   */
+  migrate(module: string, migrations: readonly ModuleMigration[]): Promise<void>;
+}
+
+/** Numbered, append-only, never edited once released — like the core's own migrations. */
+export interface ModuleMigration {
+  version: number;
+  name: string;
+  sql: string;
 }

@@ -13,16 +13,18 @@ import { createHttpClient } from '../../src/executors/http-client.js';
 import { createGenerateExecutor } from '../../src/executors/generate/index.js';
 import { TaskEvents } from '../../src/scheduler/events.js';
 import { ExecutorRegistry } from '../../src/scheduler/registry.js';
-import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { LaneEngine } from '../../src/scheduler/lanes.js';
+import { TaskService } from '../../src/scheduler/tasks.js';
 import { SqliteStore } from '../../src/store/sqlite/index.js';
 
 /**
  * The real scheduler, SQLite store and generate executor, pointed at a WebUI URL (usually a
- * `FakeSdWebui`). No HTTP API: tasks are created through the scheduler and watched through its
+ * `FakeSdWebui`). No HTTP API: tasks are created through the task service and watched through its
  * events, exactly what the routes will do.
  */
 export interface GenerateHarness {
-  scheduler: Scheduler;
+  scheduler: LaneEngine;
+  tasks: TaskService;
   store: SqliteStore;
   events: TaskEvents;
   dataDir: string;
@@ -48,7 +50,7 @@ export async function startGenerateHarness(webuiUrl: string): Promise<GenerateHa
   events.subscribe((event) => {
     if (event.kind === 'status') statuses.push(event.task);
   });
-  const scheduler = new Scheduler({
+  const scheduler = new LaneEngine({
     store,
     registry,
     events,
@@ -61,6 +63,15 @@ export async function startGenerateHarness(webuiUrl: string): Promise<GenerateHa
     graceMs: 10_000,
   });
   await scheduler.start();
+  const tasks = new TaskService({
+    store,
+    lanes: scheduler,
+    registry,
+    events,
+    logger: pino({ level: 'silent' }),
+    http,
+    dataDir,
+  });
 
   const waitForStatus = (id: string, wanted: readonly TaskStatus[]): Promise<Task> =>
     new Promise((resolve, reject) => {
@@ -81,6 +92,7 @@ export async function startGenerateHarness(webuiUrl: string): Promise<GenerateHa
 
   return {
     scheduler,
+    tasks,
     store,
     events,
     dataDir,

@@ -38,7 +38,7 @@ describe('generate executor against an SD WebUI', () => {
     TIMEOUT,
     async () => {
       await fresh({ stepDelayMs: 8 });
-      const task = await harness.scheduler.create({
+      const task = await harness.tasks.create({
         type: 'generate',
         config: {
           prompt: '1girl',
@@ -90,7 +90,7 @@ describe('generate executor against an SD WebUI', () => {
     TIMEOUT,
     async () => {
       await fresh();
-      const task = await harness.scheduler.create({
+      const task = await harness.tasks.create({
         type: 'generate',
         config: {
           prompt: ' 1girl,  solo , ',
@@ -141,7 +141,7 @@ describe('generate executor against an SD WebUI', () => {
   test('an invalid config is refused at creation with every bad field named', TIMEOUT, async () => {
     await fresh();
     await assert.rejects(
-      harness.scheduler.create({
+      harness.tasks.create({
         type: 'generate',
         config: {
           prompt: 'x',
@@ -179,17 +179,17 @@ describe('generate executor against an SD WebUI', () => {
     TIMEOUT,
     async () => {
       await fresh({ stepDelayMs: 20 });
-      const first = await harness.scheduler.create({
+      const first = await harness.tasks.create({
         type: 'generate',
         config: { prompt: 'a', steps: 150 },
       });
-      const second = await harness.scheduler.create({
+      const second = await harness.tasks.create({
         type: 'generate',
         config: { prompt: 'b', steps: 3 },
       });
       await fake.waitForCall(1, 2);
 
-      const stopped = await harness.scheduler.stop(first.id);
+      const stopped = await harness.tasks.stop(first.id);
       assert.equal(stopped.status, 'cancelled');
       assert.equal(fake.interrupts, 1);
       assert.equal(fake.effectiveInterrupts, 1);
@@ -215,17 +215,17 @@ describe('generate executor against an SD WebUI', () => {
     TIMEOUT,
     async () => {
       await fresh({ stepDelayMs: 10 });
-      const running = await harness.scheduler.create({
+      const running = await harness.tasks.create({
         type: 'generate',
         config: { prompt: 'a', steps: 20 },
       });
-      const queued = await harness.scheduler.create({
+      const queued = await harness.tasks.create({
         type: 'generate',
         config: { prompt: 'b', steps: 3 },
       });
       await fake.waitForCall(1);
 
-      const cancelled = await harness.scheduler.cancel(queued.id);
+      const cancelled = await harness.tasks.cancel(queued.id);
       assert.equal(cancelled.status, 'cancelled');
 
       const done = await harness.waitForTerminal(running.id);
@@ -250,7 +250,7 @@ describe('generate executor against an SD WebUI', () => {
       const url = await FakeSdWebui.unusedUrl();
       harness = await startGenerateHarness(url);
       await assert.rejects(
-        harness.scheduler.create({ type: 'generate', config: { prompt: 'a' } }),
+        harness.tasks.create({ type: 'generate', config: { prompt: 'a' } }),
         (error: unknown) => {
           assert.ok(error instanceof TailorError);
           assert.equal(error.code, ErrorCode.DEPENDENCY_UNAVAILABLE);
@@ -270,7 +270,7 @@ describe('generate executor against an SD WebUI', () => {
     async () => {
       await fresh();
       fake.script(2, { fail: { status: 500, body: OUT_OF_MEMORY_BODY, afterSteps: 2 } });
-      const task = await harness.scheduler.create({
+      const task = await harness.tasks.create({
         type: 'generate',
         config: { prompt: 'a', steps: 4, batch_size: 2, loop_count: 3 },
       });
@@ -287,7 +287,7 @@ describe('generate executor against an SD WebUI', () => {
         'the failed task still lists the images it kept',
       );
 
-      const dir = harness.scheduler.outputDirOf(task.id);
+      const dir = harness.tasks.outputDirOf(task.id);
       assert.deepEqual((await readdir(dir)).sort(), [
         'loop01_000.json',
         'loop01_000.png',
@@ -314,7 +314,7 @@ describe('generate executor against an SD WebUI', () => {
     async () => {
       await fresh();
       fake.script(2, { dieAfterSteps: 2 });
-      const task = await harness.scheduler.create({
+      const task = await harness.tasks.create({
         type: 'generate',
         config: { prompt: 'a', steps: 4, loop_count: 3 },
       });
@@ -325,7 +325,7 @@ describe('generate executor against an SD WebUI', () => {
         done.error_message ?? '',
         /SD WebUI at http:\/\/127\.0\.0\.1:\d+ dropped the connection during txt2img/,
       );
-      const dir = harness.scheduler.outputDirOf(task.id);
+      const dir = harness.tasks.outputDirOf(task.id);
       assert.ok(existsSync(join(dir, 'loop01_000.png')));
       assert.ok(existsSync(join(dir, 'loop01_000.json')));
       assert.equal(fake.interrupts, 0);
@@ -337,7 +337,7 @@ describe('generate executor against an SD WebUI', () => {
     TIMEOUT,
     async () => {
       await fresh();
-      const task = await harness.scheduler.create({
+      const task = await harness.tasks.create({
         type: 'generate',
         config: {
           prompt: 'a',
@@ -352,7 +352,7 @@ describe('generate executor against an SD WebUI', () => {
       const done = await harness.waitForTerminal(task.id);
       assert.equal(done.status, 'completed', done.error_message ?? '');
       const result = resultOf(done);
-      const dir = harness.scheduler.outputDirOf(task.id);
+      const dir = harness.tasks.outputDirOf(task.id);
       assert.equal(result.output_dir, dir);
       assert.equal(result.count, 4);
       assert.deepEqual(
@@ -395,7 +395,7 @@ describe('generate executor against an SD WebUI', () => {
     TIMEOUT,
     async () => {
       await fresh({ returnGrid: true });
-      const task = await harness.scheduler.create({
+      const task = await harness.tasks.create({
         type: 'generate',
         config: { prompt: 'a', steps: 2, seed: 7, batch_size: 3 },
       });
@@ -424,19 +424,19 @@ describe('generate executor against an SD WebUI', () => {
     TIMEOUT,
     async () => {
       await fresh();
-      const task = await harness.scheduler.create({
+      const task = await harness.tasks.create({
         type: 'generate',
         config: { prompt: 'a', steps: 2 },
       });
       await harness.waitForTerminal(task.id);
-      await harness.scheduler.rerun(task.id);
+      await harness.tasks.rerun(task.id);
       const again = await harness.waitForStatus(task.id, ['completed', 'failed']);
       assert.equal(again.status, 'completed', again.error_message ?? '');
       assert.deepEqual(
         resultOf(again).images.map((i) => i.file),
         ['run2_loop01_000.png'],
       );
-      const files = await readdir(harness.scheduler.outputDirOf(task.id));
+      const files = await readdir(harness.tasks.outputDirOf(task.id));
       assert.ok(files.includes('loop01_000.png'));
       assert.ok(files.includes('run2_loop01_000.png'));
     },

@@ -26,7 +26,7 @@ describe('user paths are confined to the task output folder', () => {
     const task = await s.client.createTask('alpha', { writeFile: 'out.txt' });
     await waitForStatus(s.client, task.id, ['completed']);
     id = task.id;
-    const dir = s.scheduler.outputDirOf(id);
+    const dir = s.tasks.outputDirOf(id);
     symlinkSync(secretFile, join(dir, 'link.txt'));
     symlinkSync(outside, join(dir, 'linkdir'));
     mkdirSync(join(dir, 'sub'));
@@ -95,7 +95,7 @@ describe('user paths are confined to the task output folder', () => {
   test('a task folder that is itself a symlink out of the data directory is not served', async () => {
     const task = await s.client.createTask('beta', { writeFile: 'mine.txt' });
     await waitForStatus(s.client, task.id, ['completed']);
-    const dir = s.scheduler.outputDirOf(task.id);
+    const dir = s.tasks.outputDirOf(task.id);
     renameSync(dir, `${dir}.moved`);
     symlinkSync(outside, dir);
     const response = await request(`${s.url}/api/files/${task.id}/secret.txt`);
@@ -106,7 +106,7 @@ describe('user paths are confined to the task output folder', () => {
   test('delete_files removes only the task folder, never what a symlink in it points to', async () => {
     const task = await s.client.createTask('gamma', { writeFile: 'x.txt' });
     await waitForStatus(s.client, task.id, ['completed']);
-    const dir = s.scheduler.outputDirOf(task.id);
+    const dir = s.tasks.outputDirOf(task.id);
     symlinkSync(outside, join(dir, 'escape'));
     symlinkSync(secretFile, join(dir, 'escape-file'));
     await s.client.deleteTask(task.id, { deleteFiles: true });
@@ -125,7 +125,7 @@ describe('user paths are confined to the task output folder', () => {
       assertEnvelope(response, bad);
     }
     assert.ok(existsSync(secretFile));
-    assert.ok(existsSync(s.scheduler.outputDirOf(id)));
+    assert.ok(existsSync(s.tasks.outputDirOf(id)));
   });
 });
 

@@ -6,7 +6,13 @@ import { TailorClient, type SocketFactory } from '../../src/client/index.js';
 import { loadConfig, type ConfigInput, type TailorConfig } from '../../src/config/config.js';
 import { createLogger } from '../../src/logging.js';
 import type { ExecutorDefinition } from '../../src/scheduler/executor.js';
-import { startServer, type RunningServer, type ServerOptions } from '../../src/server.js';
+import { builtInModules } from '../../src/executors/index.js';
+import {
+  moduleSettings,
+  startServer,
+  type RunningServer,
+  type ServerOptions,
+} from '../../src/server.js';
 import { Gates, Recorder, testExecutor } from './executors.js';
 
 export const TEST_TYPES = ['alpha', 'beta', 'gamma', 'delta', 'epsilon'] as const;
@@ -51,6 +57,8 @@ export async function startTestServer(
       ...options.config,
     },
     options.env ?? {},
+    undefined,
+    moduleSettings(builtInModules),
   );
   const executors = options.executors
     ? options.executors(recorder, gates)

@@ -4,11 +4,8 @@ import { describe, test } from 'node:test';
 import type { ServerMessage, TaskFeed } from '../../src/client/index.js';
 import { ErrorCode } from '../../src/domain/errors.js';
 import type { Task } from '../../src/domain/task.js';
-import {
-  EXAMPLE_CONFIGS,
-  createGenerateExecutor,
-  type GenerateResult,
-} from '../../src/executors/generate/index.js';
+import { EXAMPLE_CONFIGS, type GenerateResult } from '../../src/executors/generate/index.js';
+import { createGenerateModule } from '../../src/executors/generate/module.js';
 import { readPng } from '../fakes/png.js';
 import { FakeSdWebui } from '../fakes/sd-webui.js';
 import { eventually, startTestServer, tempDir, type TestServer } from '../helpers/server.js';
@@ -74,13 +71,15 @@ function succeeded<T>(reply: Reply<T>): T {
   return reply.data;
 }
 
+/** The test executors plus the generate module (its configs API), with the default WebUI URL. */
+const WITH_GENERATE = { server: { modules: [createGenerateModule()] } };
+
 /** A server whose generate executor talks to `webuiUrl` and polls progress often. */
 function startGenerateServer(webuiUrl: string, dataDir?: string): Promise<TestServer> {
   return startTestServer({
     dataDir,
-    executors: () => [
-      createGenerateExecutor({ webuiUrl, progressPollMs: 15, requestTimeoutMs: 5_000 }),
-    ],
+    config: { sdWebuiUrl: webuiUrl },
+    server: { modules: [createGenerateModule({ progressPollMs: 15, requestTimeoutMs: 5_000 })] },
   });
 }
 
@@ -141,7 +140,7 @@ describe('generation configs API', () => {
     'a config is created with defaults filled in, read, replaced whole, duplicated and deleted',
     TIMEOUT,
     async () => {
-      const s = await startTestServer();
+      const s = await startTestServer(WITH_GENERATE);
       try {
         const created = succeeded(
           await api<ConfigView>(s, 'POST', '/api/configs', {
@@ -201,7 +200,7 @@ describe('generation configs API', () => {
         ] as const) {
           const reply = await api(s, method, path, body);
           assert.equal(reply.http, 404, `${method} ${path}`);
-          assert.equal(reply.code, ErrorCode.CONFIG_NOT_FOUND, `${method} ${path}`);
+          assert.equal(reply.code, ErrorCode.RESOURCE_NOT_FOUND, `${method} ${path}`);
         }
         const left = succeeded(await api<ConfigPage>(s, 'GET', '/api/configs?category=animals'));
         assert.deepEqual(left.configs.map((c) => c.name).sort(), ['Fox v2 (copy)', 'Vixen']);
@@ -215,7 +214,7 @@ describe('generation configs API', () => {
     'an invalid config is a 400 that names every bad field, on create and on replace',
     TIMEOUT,
     async () => {
-      const s = await startTestServer();
+      const s = await startTestServer(WITH_GENERATE);
       try {
         const bad = { name: '', prompt: 5, steps: '20', width: 500, colour: 'red' };
         const created = await api(s, 'POST', '/api/configs', bad);
@@ -256,7 +255,7 @@ describe('generation configs API', () => {
     'listing pages through configs by name and filters by category and name substring',
     TIMEOUT,
     async () => {
-      const s = await startTestServer();
+      const s = await startTestServer(WITH_GENERATE);
       try {
         for (const n of [5, 3, 1, 4, 2]) {
           succeeded(
@@ -313,7 +312,7 @@ describe('generation configs API', () => {
   );
 
   test('the configs and generate endpoints are described in /openapi.json', TIMEOUT, async () => {
-    const s = await startTestServer();
+    const s = await startTestServer(WITH_GENERATE);
     try {
       const doc = (await (await fetch(`${s.url}/openapi.json`)).json()) as {
         paths: Record<string, Record<string, unknown>>;
@@ -453,7 +452,7 @@ describe('generate-with-config', () => {
     },
   );
 
-  test('an unknown config is a 404 CONFIG_NOT_FOUND', TIMEOUT, async () => {
+  test('an unknown config is a 404 RESOURCE_NOT_FOUND', TIMEOUT, async () => {
     const fake = await FakeSdWebui.start();
     const s = await startGenerateServer(fake.url);
     try {
@@ -461,7 +460,7 @@ describe('generate-with-config', () => {
         config_id: '01hzzzzzzzzzzzzzzzzzzzzzzz',
       });
       assert.equal(reply.http, 404);
-      assert.equal(reply.code, ErrorCode.CONFIG_NOT_FOUND);
+      assert.equal(reply.code, ErrorCode.RESOURCE_NOT_FOUND);
       assert.equal(await taskCount(s), 0);
     } finally {
       await s.dispose();

@@ -506,7 +506,7 @@ describe('re-run, delete and cleanup', () => {
       const deleted = await s.client.createTask('alpha', { writeFile: 'out.txt' });
       const cleaned = await s.client.createTask('beta', { writeFile: 'out.txt' });
       for (const t of [deleted, cleaned]) await waitForStatus(s.client, t.id, ['completed']);
-      const folders = new Map([deleted, cleaned].map((t) => [t.id, s.scheduler.outputDirOf(t.id)]));
+      const folders = new Map([deleted, cleaned].map((t) => [t.id, s.tasks.outputDirOf(t.id)]));
       for (const folder of folders.values()) assert.ok(existsSync(folder));
       // What a subscriber would see at the moment each deletion is announced.
       const seenAtAnnouncement = new Map<string, boolean>();
@@ -517,7 +517,7 @@ describe('re-run, delete and cleanup', () => {
       });
       try {
         await s.client.deleteTask(deleted.id, { deleteFiles: true });
-        await s.scheduler.cleanup('completed', { deleteFiles: true });
+        await s.tasks.cleanup('completed', { deleteFiles: true });
       } finally {
         unsubscribe();
       }

@@ -216,7 +216,7 @@ describe('web console', { skip }, () => {
         await rowWithStatus(page, doomed.id, 'completed').waitFor();
         await rowWithStatus(page, running.id, 'running').waitFor();
 
-        const doomedFiles = server.scheduler.outputDirOf(doomed.id);
+        const doomedFiles = server.tasks.outputDirOf(doomed.id);
         assert.ok(existsSync(join(doomedFiles, 'out.txt')), 'the executor wrote no file');
         await row(page, doomed.id).locator('[data-testid="action-delete"]').click();
         await page.locator('[data-testid="delete-files"]').check();

@@ -66,12 +66,10 @@ const DEFAULTS = {
   requestTimeoutMs: 10_000,
 };
 
-/**
- * Typed as a plain `ExecutorDefinition` so it sits in a list with the other executors; the
- * registry validates every config against `GenerateTaskConfigSchema` (defaults applied) before
- * `run` sees it, which is what makes the narrowing to `GenerateTaskConfig` below sound.
- */
-export function createGenerateExecutor(options: GenerateExecutorOptions): ExecutorDefinition {
+/** The registry validates every config against `GenerateTaskConfigSchema` (defaults applied). */
+export function createGenerateExecutor(
+  options: GenerateExecutorOptions,
+): ExecutorDefinition<GenerateTaskConfig> {
   const settings = { ...DEFAULTS, ...definedOnly(options) };
   const clientFor = (http: HttpClient): WebuiClient =>
     new WebuiClient({ url: options.webuiUrl, http: options.http ?? http });
@@ -96,12 +94,7 @@ export function createGenerateExecutor(options: GenerateExecutorOptions): Execut
         });
       }
     },
-    run: (ctx) =>
-      new Generation(
-        ctx as unknown as ExecutorContext<GenerateTaskConfig>,
-        clientFor(ctx.http),
-        settings,
-      ).run(),
+    run: (ctx) => new Generation(ctx, clientFor(ctx.http), settings).run(),
   };
 }
 

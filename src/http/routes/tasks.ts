@@ -3,7 +3,7 @@ import { Type } from 'typebox';
 import { redactTask } from '../../domain/redact.js';
 import { taskNotFound } from '../../domain/errors.js';
 import type { Task as TaskModel } from '../../domain/task.js';
-import type { Scheduler } from '../../scheduler/scheduler.js';
+import type { TaskService } from '../../scheduler/tasks.js';
 import { ok } from '../envelope.js';
 import {
   CleanupBody,
@@ -22,9 +22,9 @@ const TaskRef = Type.Ref('Task');
 const tags = ['tasks'];
 
 /** The seed's task endpoints (all POST with JSON bodies) plus generic creation. */
-export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = async (
+export const taskRoutes: FastifyPluginAsyncTypebox<{ tasks: TaskService }> = async (
   app,
-  { scheduler },
+  { tasks: service },
 ) => {
   const publicTask = (task: TaskModel): TaskModel => redactTask(task);
 
@@ -41,7 +41,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
     async (request) => {
       const page = request.body.pagination?.page ?? 1;
       const pageSize = request.body.pagination?.page_size ?? 20;
-      const { tasks, total } = await scheduler.list({
+      const { tasks, total } = await service.list({
         page,
         pageSize,
         status: request.body.status || undefined,
@@ -62,7 +62,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
       },
     },
     async (request) => {
-      const task = await scheduler.get(request.body.task_id);
+      const task = await service.get(request.body.task_id);
       if (!task) throw taskNotFound(request.body.task_id);
       return ok({
         task_id: task.id,
@@ -88,7 +88,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
       },
     },
     async (request) => {
-      const task = await scheduler.get(request.body.task_id);
+      const task = await service.get(request.body.task_id);
       if (!task) throw taskNotFound(request.body.task_id);
       return ok(publicTask(task));
     },
@@ -106,7 +106,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
         response: { 200: envelope(TaskRef), ...errorResponses },
       },
     },
-    async (request) => ok(publicTask(await scheduler.create(request.body))),
+    async (request) => ok(publicTask(await service.create(request.body))),
   );
 
   app.post(
@@ -120,7 +120,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
         response: { 200: envelope(TaskRef), ...errorResponses },
       },
     },
-    async (request) => ok(publicTask(await scheduler.rerun(request.body.task_id))),
+    async (request) => ok(publicTask(await service.rerun(request.body.task_id))),
   );
 
   app.post(
@@ -135,7 +135,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
         response: { 200: envelope(TaskRef), ...errorResponses },
       },
     },
-    async (request) => ok(publicTask(await scheduler.stop(request.body.task_id))),
+    async (request) => ok(publicTask(await service.stop(request.body.task_id))),
   );
 
   app.post(
@@ -148,7 +148,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
         response: { 200: envelope(TaskRef), ...errorResponses },
       },
     },
-    async (request) => ok(publicTask(await scheduler.cancel(request.body.task_id))),
+    async (request) => ok(publicTask(await service.cancel(request.body.task_id))),
   );
 
   app.post(
@@ -162,7 +162,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
       },
     },
     async (request) => {
-      await scheduler.remove(request.body.task_id, {
+      await service.remove(request.body.task_id, {
         deleteFiles: request.body.delete_files ?? false,
       });
       return ok({ task_id: request.body.task_id });
@@ -185,7 +185,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
       },
     },
     async (request) => {
-      const ids = await scheduler.cleanup(request.body.cleanup_type, {
+      const ids = await service.cleanup(request.body.cleanup_type, {
         deleteFiles: request.body.delete_files ?? false,
       });
       return ok({ cleaned_count: ids.length, cleanup_type: request.body.cleanup_type });
@@ -206,7 +206,7 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
       },
     },
     async (request) => {
-      const logs = await scheduler.logs(
+      const logs = await service.logs(
         request.body.task_id,
         request.body.after_seq ?? 0,
         request.body.limit ?? 200,
@@ -237,6 +237,6 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ scheduler: Scheduler }> = a
         },
       },
     },
-    async () => ok({ types: scheduler.describeTypes() }),
+    async () => ok({ types: service.describeTypes() }),
   );
 };

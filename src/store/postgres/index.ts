@@ -6,6 +6,7 @@ import type {
   FinishAndClaimResult,
   LeaseReport,
   ListQuery,
+  ModuleSql,
   NewConfig,
   NewLogLine,
   NewTask,
@@ -19,6 +20,7 @@ import type {
 import { TurnBatcher } from './batcher.js';
 import { isConnectionLoss, PgDb } from './database.js';
 import { migrate } from './migrate.js';
+import { postgresModuleSql } from './moduleSql.js';
 import { cancelPending } from './sql/cancelPending.js';
 import { cleanupTasks, deleteTask } from './sql/deleteTask.js';
 import { finishAndClaim } from './sql/finishAndClaim.js';
@@ -107,6 +109,10 @@ export class PostgresStore implements Store {
     if (this.closed) return;
     this.closed = true;
     await this.db.end();
+  }
+
+  moduleSql(): ModuleSql {
+    return postgresModuleSql(this.db, this.schema);
   }
 
   async ping(): Promise<void> {

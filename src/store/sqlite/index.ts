@@ -5,6 +5,7 @@ import type {
   FinishAndClaimResult,
   LeaseReport,
   ListQuery,
+  ModuleSql,
   NewConfig,
   NewLogLine,
   NewTask,
@@ -17,6 +18,7 @@ import type {
 } from '../store.js';
 import { SqliteDb } from './database.js';
 import { migrate } from './migrate.js';
+import { sqliteModuleSql } from './moduleSql.js';
 import { cancelPending } from './sql/cancelPending.js';
 import { claimNextInLane } from './sql/claimNextInLane.js';
 import { cleanupTasks, deleteTask } from './sql/deleteTask.js';
@@ -70,6 +72,10 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     await this.db.close();
+  }
+
+  moduleSql(): ModuleSql {
+    return sqliteModuleSql(this.db);
   }
 
   async ping(): Promise<void> {

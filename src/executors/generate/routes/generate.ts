@@ -1,14 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { redactTask } from '../../domain/redact.js';
-import { TASK_ID_PATTERN } from '../../domain/task.js';
-import { generateTaskConfigFrom } from '../../executors/generate/index.js';
-import type { Scheduler } from '../../scheduler/scheduler.js';
-import type { Store } from '../../store/store.js';
-import { ok } from '../envelope.js';
-import { Priority, envelope, errorResponses } from '../schemas.js';
-import { configNotFound, configRoutes } from './configs.js';
+import { redactTask } from '../../../domain/redact.js';
+import { TASK_ID_PATTERN } from '../../../domain/task.js';
+import { ok } from '../../../http/envelope.js';
+import { Priority, envelope, errorResponses } from '../../../http/schemas.js';
+import type { TaskService } from '../../../scheduler/tasks.js';
 
 const GenerateWithConfigBody = Type.Object(
   {
@@ -24,10 +20,10 @@ const GenerateWithConfigBody = Type.Object(
 );
 
 /** The seed's typed shortcut for a `generate` task made from a stored config. */
-export const generateRoutes: FastifyPluginAsyncTypebox<{
-  scheduler: Scheduler;
-  store: Store;
-}> = async (app, { scheduler, store }) => {
+export const generateRoutes: FastifyPluginAsyncTypebox<{ tasks: TaskService }> = async (
+  app,
+  { tasks },
+) => {
   app.post(
     '/api/generate-with-config',
     {
@@ -43,25 +39,13 @@ export const generateRoutes: FastifyPluginAsyncTypebox<{
     },
     async (request) => {
       const { config_id: configId, override, priority } = request.body;
-      const stored = await store.getConfig(configId);
-      if (!stored) throw configNotFound(configId);
-      const task = await scheduler.create({
+      // The same path as a generic create of {config_id, override}: the module's prepare step.
+      const task = await tasks.create({
         type: 'generate',
-        config: generateTaskConfigFrom(stored, override),
+        config: { config_id: configId, ...(override === undefined ? {} : { override }) },
         priority,
       });
       return ok(redactTask(task));
     },
   );
 };
-
-/** Generation configs and generate-with-config, as one entry of `AppOptions.plugins`. */
-export function generationPlugin(deps: {
-  scheduler: Scheduler;
-  store: Store;
-}): (app: FastifyInstance) => Promise<void> {
-  return async (app) => {
-    await app.register(configRoutes, { store: deps.store });
-    await app.register(generateRoutes, deps);
-  };
-}

@@ -1,5 +1,7 @@
 /**
- * The scheduler: one FIFO lane per task type, same type serial, different types concurrent.
+ * The lane engine: one FIFO lane per task type, same type serial, different types concurrent.
+ * User actions (create, stop, cancel, delete…) live in the task service (`tasks.ts`); this module
+ * claims, launches, finishes, renews leases and recovers.
  *
  * Lane invariant: at most one `running` task per type across every process sharing the
  * database. The store enforces it (partial unique index + conditional claim); this module never
@@ -11,29 +13,17 @@
  * polling is involved. A slow safety poll recovers orphaned rows (expired leases) and re-wakes
  * all lanes in case a signal from another process was missed.
  */
-import { rm } from 'node:fs/promises';
-import { join, resolve, sep } from 'node:path';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { ErrorCode, TailorError, illegalTransition, taskNotFound } from '../domain/errors.js';
-import {
-  ACTION_FROM,
-  DEFAULT_MAX_ATTEMPTS,
-  DEFAULT_PRIORITY,
-  TERMINAL_STATUSES,
-  isTaskId,
-  isTerminal,
-  type JsonObject,
-  type Task,
-  type TaskLog,
-  type TerminalStatus,
-} from '../domain/task.js';
-import type { ClaimedTask, Finish, ListQuery, Owner, Release, Store } from '../store/store.js';
+import { ErrorCode, TailorError } from '../domain/errors.js';
+import { type JsonObject } from '../domain/task.js';
+import type { ClaimedTask, Finish, Owner, Release, Store } from '../store/store.js';
 import type { TaskEvents } from './events.js';
 import type { HttpClient } from './executor.js';
 import type { ExecutorRegistry } from './registry.js';
 import { Run, type RunOutcome } from './run.js';
 
-export interface SchedulerOptions {
+export interface LaneEngineOptions {
   store: Store;
   registry: ExecutorRegistry;
   events: TaskEvents;
@@ -52,24 +42,12 @@ export interface SchedulerOptions {
   logFlushMs?: number;
 }
 
-export interface CreateTaskInput {
-  type: string;
-  config: unknown;
-  priority?: number | undefined;
-  max_attempts?: number | undefined;
-}
-
-export const LIMITS = {
-  maxAttempts: 10,
-  priority: 1_000_000,
-} as const;
-
 /** A final write of a run, applied in the next batch; `done` fires once it is committed. */
 type Write =
   | { kind: 'finish'; finish: Finish; done: () => void }
   | { kind: 'release'; release: Release; done: () => void };
 
-export class Scheduler {
+export class LaneEngine {
   readonly owner: Owner;
   private readonly store: Store;
   private readonly registry: ExecutorRegistry;
@@ -95,7 +73,7 @@ export class Scheduler {
   private timers: NodeJS.Timeout[] = [];
   private state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
 
-  constructor(options: SchedulerOptions) {
+  constructor(options: LaneEngineOptions) {
     this.store = options.store;
     this.registry = options.registry;
     this.events = options.events;
@@ -141,167 +119,6 @@ export class Scheduler {
     await this.drain();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.state = 'stopped';
-  }
-
-  // ---- user actions ----------------------------------------------------------------------
-
-  async create(input: CreateTaskInput): Promise<Task> {
-    this.assertAccepting();
-    const priority = input.priority ?? DEFAULT_PRIORITY;
-    const maxAttempts = input.max_attempts ?? DEFAULT_MAX_ATTEMPTS;
-    if (!Number.isInteger(priority) || Math.abs(priority) > LIMITS.priority) {
-      throw new TailorError(
-        ErrorCode.VALIDATION,
-        `/priority must be an integer within ±${LIMITS.priority}`,
-      );
-    }
-    if (!Number.isInteger(maxAttempts) || maxAttempts < 1 || maxAttempts > LIMITS.maxAttempts) {
-      throw new TailorError(
-        ErrorCode.VALIDATION,
-        `/max_attempts must be an integer from 1 to ${LIMITS.maxAttempts}`,
-      );
-    }
-    const config = this.registry.validate(input.type, input.config);
-    await this.registry
-      .get(input.type)
-      ?.precheck?.(config, { http: this.http, dataDir: this.outputsRoot });
-    const task = await this.store.createTask({
-      type: input.type,
-      config,
-      priority,
-      max_attempts: maxAttempts,
-    });
-    const ahead = [...this.runs.values()].find((run) => run.type === task.type);
-    this.logger.info({ task_id: task.id, type: task.type, priority }, 'task created');
-    if (ahead) {
-      this.logger.info(
-        { task_id: task.id, type: task.type, running: ahead.id },
-        'task queued behind a running task of the same type',
-      );
-    }
-    this.events.publish({ kind: 'created', task });
-    this.wake(task.type);
-    return task;
-  }
-
-  /** running → cancelled, after the executor returned or its grace period ran out. */
-  async stop(id: string, reason = 'stopped by user'): Promise<Task> {
-    const task = await this.mustGet(id);
-    if (task.status !== 'running')
-      throw illegalTransition('stop', id, task.status, ACTION_FROM.stop);
-    const marked = await this.store.requestCancel(id);
-    if (!marked) {
-      const now = await this.mustGet(id);
-      throw illegalTransition('stop', id, now.status, ACTION_FROM.stop);
-    }
-    this.logger.info({ task_id: id, type: task.type, reason }, 'stop requested');
-    const run = this.runs.get(id);
-    if (run) {
-      run.stop({ kind: 'cancel', message: reason });
-      await run.done;
-    } else {
-      // Another process runs it: it sees the durable request on its next heartbeat (or sooner
-      // through a cluster signal). Wait for the outcome rather than guess it.
-      await this.waitForTerminal(id, this.graceMs + this.leaseMs + this.heartbeatMs);
-    }
-    return this.mustGet(id);
-  }
-
-  /** pending → cancelled at once (it leaves its lane in the same statement); running → as stop. */
-  async cancel(id: string): Promise<Task> {
-    const cancelled = await this.store.cancelPending(id, 'cancelled before it started');
-    if (cancelled) {
-      this.logger.info({ task_id: id, type: cancelled.type }, 'pending task cancelled');
-      this.events.publish({ kind: 'status', task: cancelled });
-      return cancelled;
-    }
-    const task = await this.mustGet(id);
-    if (task.status === 'running') return this.stop(id, 'cancelled by user');
-    throw illegalTransition('cancel', id, task.status, ACTION_FROM.cancel);
-  }
-
-  /** terminal → pending (a new attempt at the tail of its lane); pending is a no-op. */
-  async rerun(id: string): Promise<Task> {
-    this.assertAccepting();
-    const task = await this.store.rerun(id);
-    if (task) {
-      this.logger.info({ task_id: id, type: task.type }, 'task requeued by user');
-      this.events.publish({ kind: 'status', task });
-      this.wake(task.type);
-      return task;
-    }
-    const current = await this.mustGet(id);
-    if (current.status === 'pending') return current;
-    throw illegalTransition('start', id, current.status, [...ACTION_FROM.rerun, 'pending']);
-  }
-
-  /** Delete any task; a running one is stopped first. Output files only when asked. */
-  async remove(id: string, options: { deleteFiles?: boolean } = {}): Promise<void> {
-    for (;;) {
-      const type = (await this.mustGet(id)).type;
-      const outcome = await this.store.deleteTask(id);
-      if (outcome === 'missing') throw taskNotFound(id);
-      if (outcome === 'deleted') {
-        this.logger.info({ task_id: id, type }, 'task deleted');
-        // Announced once complete, files included (and announced even should removing them fail:
-        // the task itself is gone).
-        try {
-          if (options.deleteFiles) await this.deleteOutputs(id);
-        } finally {
-          this.events.publish({ kind: 'deleted', taskId: id, type });
-        }
-        return;
-      }
-      await this.stop(id, 'deleted by user').catch((error: unknown) => {
-        // It finished between the two reads: the next loop deletes the terminal row.
-        if (!(error instanceof TailorError && error.code === ErrorCode.ILLEGAL_TRANSITION))
-          throw error;
-      });
-    }
-  }
-
-  /** Delete terminal tasks only; pending and running tasks are never touched (seed defect 9). */
-  async cleanup(
-    kind: TerminalStatus | 'all',
-    options: { deleteFiles?: boolean } = {},
-  ): Promise<string[]> {
-    const statuses: readonly TerminalStatus[] = kind === 'all' ? TERMINAL_STATUSES : [kind];
-    const removed = await this.store.cleanup(statuses);
-    this.logger.info({ cleanup_type: kind, count: removed.length }, 'tasks cleaned up');
-    try {
-      if (options.deleteFiles) for (const { id } of removed) await this.deleteOutputs(id);
-    } finally {
-      for (const { id, type } of removed)
-        this.events.publish({ kind: 'deleted', taskId: id, type });
-    }
-    return removed.map(({ id }) => id);
-  }
-
-  async get(id: string): Promise<Task | null> {
-    return this.store.getTask(id);
-  }
-
-  async list(query: ListQuery): Promise<{ tasks: Task[]; total: number }> {
-    return this.store.listTasks(query);
-  }
-
-  async logs(id: string, afterSeq: number, limit: number): Promise<TaskLog[]> {
-    await this.mustGet(id);
-    return this.store.listLogs(id, afterSeq, limit);
-  }
-
-  outputDirOf(id: string): string {
-    return join(this.outputsRoot, id);
-  }
-
-  /** Types this process claims and types it can validate. */
-  describeTypes(): { type: string; runnable: boolean; description: string }[] {
-    const runnable = new Set(this.registry.runnableTypes());
-    return this.registry.types().map((type) => ({
-      type,
-      runnable: runnable.has(type),
-      description: this.registry.get(type)?.description ?? '',
-    }));
   }
 
   // ---- lanes -----------------------------------------------------------------------------
@@ -550,9 +367,10 @@ export class Scheduler {
     }
   }
 
-  // ---- helpers ---------------------------------------------------------------------------
+  // ---- what the task service needs --------------------------------------------------
 
-  private assertAccepting(): void {
+  /** Refuse new work while starting or shutting down. */
+  assertAccepting(): void {
     if (this.state !== 'running') {
       throw new TailorError(
         ErrorCode.DEPENDENCY_UNAVAILABLE,
@@ -561,42 +379,25 @@ export class Scheduler {
     }
   }
 
-  private async mustGet(id: string): Promise<Task> {
-    const task = isTaskId(id) ? await this.store.getTask(id) : null;
-    if (!task) throw taskNotFound(id);
-    return task;
+  /** The id of the task of `type` this process is driving now, if any. */
+  localRunOf(type: string): string | undefined {
+    for (const run of this.runs.values()) if (run.type === type) return run.id;
+    return undefined;
   }
 
-  private waitForTerminal(id: string, timeoutMs: number): Promise<void> {
-    return new Promise((done) => {
-      let finished = false;
-      const finish = (): void => {
-        if (finished) return;
-        finished = true;
-        unsubscribe();
-        clearInterval(poll);
-        clearTimeout(timer);
-        done();
-      };
-      const unsubscribe = this.events.subscribe((event) => {
-        if (event.kind === 'status' && event.task.id === id && isTerminal(event.task.status))
-          finish();
-        if (event.kind === 'deleted' && event.taskId === id) finish();
-      });
-      // Events from other processes may not reach this one (two servers on one SQLite file).
-      const poll = setInterval(() => {
-        void this.store.getTask(id).then((task) => {
-          if (!task || isTerminal(task.status)) finish();
-        });
-      }, 250);
-      const timer = setTimeout(finish, timeoutMs);
-    });
+  /**
+   * Stop a run this process drives and resolve once its final write is committed; null when
+   * another process runs the task (it learns of the durable request by signal or heartbeat).
+   */
+  stopLocal(id: string, message: string): Promise<void> | null {
+    const run = this.runs.get(id);
+    if (!run) return null;
+    run.stop({ kind: 'cancel', message });
+    return run.done;
   }
 
-  /** Only the task's own folder under `<data>/outputs`; nothing the task's result names (defect 13). */
-  private async deleteOutputs(id: string): Promise<void> {
-    const dir = resolve(this.outputsRoot, id);
-    if (!isTaskId(id) || !dir.startsWith(this.outputsRoot + sep)) return;
-    await rm(dir, { recursive: true, force: true });
+  /** How long a remote stop can take at most: the owner's grace period after its lease ran out. */
+  get remoteStopBoundMs(): number {
+    return this.graceMs + this.leaseMs + this.heartbeatMs;
   }
 }

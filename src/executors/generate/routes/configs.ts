@@ -1,20 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { ErrorCode, TailorError } from '../../domain/errors.js';
-import { TASK_ID_PATTERN, type JsonObject } from '../../domain/task.js';
-import {
-  EXAMPLE_CONFIGS,
-  GenerationConfigSchema,
-  GenerationParamsSchema,
-  splitGenerationConfig,
-  validateGenerationParams,
-} from '../../executors/generate/index.js';
-import type { StoredConfig, Store } from '../../store/store.js';
-import { ok } from '../envelope.js';
-import { envelope, errorResponses } from '../schemas.js';
+import { ErrorCode, TailorError } from '../../../domain/errors.js';
+import { TASK_ID_PATTERN, type JsonObject } from '../../../domain/task.js';
+import { ok } from '../../../http/envelope.js';
+import { envelope, errorResponses } from '../../../http/schemas.js';
+import { GenerationConfigSchema, GenerationParamsSchema } from '../config-schema.js';
+import { EXAMPLE_CONFIGS } from '../examples.js';
+import { splitGenerationConfig, validateGenerationParams } from '../override.js';
+import type { ConfigStore, StoredConfig } from '../storage/configs.js';
 
 /**
- * Named generation configs (SPEC §4): the flat fields of the original PixivTailor configs. The
+ * Named generation configs: the flat fields of the original PixivTailor configs. The
  * store keeps name and category apart from an opaque body; this API joins them again, and the
  * body is always validated (defaults filled in) by the generate executor's schema, so what a
  * client reads back is exactly what a task made from it will use.
@@ -76,7 +72,7 @@ const DuplicateBody = Type.Object(
 );
 
 export const configNotFound = (id: string): TailorError =>
-  new TailorError(ErrorCode.CONFIG_NOT_FOUND, `generation config ${id} not found`, {
+  new TailorError(ErrorCode.RESOURCE_NOT_FOUND, `generation config ${id} not found`, {
     config_id: id,
   });
 
@@ -101,12 +97,12 @@ function copyName(name: string): string {
  * An empty store gets the example configs, so a new installation has something to start from.
  * Only an empty one: a user who deleted or edited the examples keeps their choice.
  */
-async function seedExamples(store: Store): Promise<void> {
-  const { total } = await store.listConfigs({ page: 1, pageSize: 1 });
+async function seedExamples(store: ConfigStore): Promise<void> {
+  const { total } = await store.list({ page: 1, pageSize: 1 });
   if (total > 0) return;
   for (const example of EXAMPLE_CONFIGS) {
     const { name, category, body } = splitGenerationConfig(structuredClone(example) as JsonObject);
-    await store.createConfig({
+    await store.create({
       name,
       category,
       body: validateGenerationParams(body) as JsonObject,
@@ -114,11 +110,14 @@ async function seedExamples(store: Store): Promise<void> {
   }
 }
 
-export const configRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (app, { store }) => {
+export const configRoutes: FastifyPluginAsyncTypebox<{ store: ConfigStore }> = async (
+  app,
+  { store },
+) => {
   await seedExamples(store);
 
   const mustGet = async (id: string): Promise<StoredConfig> => {
-    const config = await store.getConfig(id);
+    const config = await store.get(id);
     if (!config) throw configNotFound(id);
     return config;
   };
@@ -148,7 +147,7 @@ export const configRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
     async (request) => {
       const page = Number(request.query.page ?? 1);
       const pageSize = Number(request.query.page_size ?? 20);
-      const { configs, total } = await store.listConfigs({
+      const { configs, total } = await store.list({
         page,
         pageSize,
         name: request.query.name || undefined,
@@ -186,7 +185,7 @@ export const configRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
       },
     },
     async (request) => {
-      const created = await store.createConfig(splitGenerationConfig(request.body as JsonObject));
+      const created = await store.create(splitGenerationConfig(request.body as JsonObject));
       return ok(publicConfig(created));
     },
   );
@@ -205,10 +204,7 @@ export const configRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
     },
     async (request) => {
       const { id } = request.params;
-      const updated = await store.updateConfig(
-        id,
-        splitGenerationConfig(request.body as JsonObject),
-      );
+      const updated = await store.update(id, splitGenerationConfig(request.body as JsonObject));
       if (!updated) throw configNotFound(id);
       return ok(publicConfig(updated));
     },
@@ -227,7 +223,7 @@ export const configRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
     },
     async (request) => {
       const { id } = request.params;
-      if (!(await store.deleteConfig(id))) throw configNotFound(id);
+      if (!(await store.delete(id))) throw configNotFound(id);
       return ok({ id });
     },
   );
@@ -249,7 +245,7 @@ export const configRoutes: FastifyPluginAsyncTypebox<{ store: Store }> = async (
     },
     async (request) => {
       const source = await mustGet(request.params.id);
-      const copy = await store.createConfig({
+      const copy = await store.create({
         name: request.body.name ?? copyName(source.name),
         category: source.category,
         body: source.body,
