@@ -10,7 +10,7 @@ import type { ExecutorModule, ModuleContext } from './executors/module.js';
 import { buildApp, type App } from './http/app.js';
 import { createLogger } from './logging.js';
 import { TaskEvents } from './scheduler/events.js';
-import type { ExecutorDefinition } from './scheduler/executor.js';
+import type { ExecutorDefinition, PublicSetting } from './scheduler/executor.js';
 import { LaneEngine, type LaneEngineOptions } from './scheduler/lanes.js';
 import { ExecutorRegistry } from './scheduler/registry.js';
 import { TaskService } from './scheduler/tasks.js';
@@ -143,6 +143,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         type: module.type,
         description: module.description,
         schema: module.schema,
+        settings: publicSettings(module, ctx.settings),
         ...module.executor(ctx),
       });
       const routes = module.routes(ctx);
@@ -237,4 +238,22 @@ async function moduleContext(
     runsHere: config.executors === null || config.executors.includes(module.type),
     tasks: deps.tasks,
   };
+}
+
+/** What `/api/task-types` may show of a module's settings: never a secret's value. */
+function publicSettings(
+  module: ExecutorModule,
+  values: Readonly<Record<string, string | null>>,
+): PublicSetting[] {
+  return Object.entries(module.settings).map(([key, spec]) => {
+    const value = values[key] ?? null;
+    return {
+      key,
+      env: spec.env,
+      description: spec.description,
+      secret: spec.secret === true,
+      set: value !== null,
+      value: spec.secret ? null : value,
+    };
+  });
 }

@@ -61,6 +61,23 @@ export type SocketFactory = new (
   options?: { headers?: Record<string, string> },
 ) => SocketLike;
 
+/** One entry of `/api/task-types`. */
+export interface TaskTypeInfo {
+  type: string;
+  runnable: boolean;
+  description: string;
+  /** JSON Schema of the task config. */
+  schema: Record<string, unknown>;
+  settings: {
+    key: string;
+    env: string;
+    description: string;
+    secret: boolean;
+    set: boolean;
+    value: string | null;
+  }[];
+}
+
 export interface ClientOptions {
   baseUrl: string;
   token?: string | null | undefined;
@@ -179,7 +196,7 @@ export class TailorClient {
     return this.call('/api/task/logs', { task_id: taskId, ...options });
   }
 
-  getTaskTypes(): Promise<{ types: { type: string; runnable: boolean; description: string }[] }> {
+  getTaskTypes(): Promise<{ types: TaskTypeInfo[] }> {
     return this.call('/api/task-types', undefined, 'GET');
   }
 

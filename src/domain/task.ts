@@ -27,9 +27,6 @@ export type TerminalStatus = (typeof TERMINAL_STATUSES)[number];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-/** Task types named by the product. Executors may register others (tests do). */
-export const KNOWN_TASK_TYPES = ['generate', 'crawl', 'tag', 'train', 'classify'] as const;
-
 export type JsonValue =
   string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };

@@ -20,7 +20,7 @@ export const TaskId = Type.String({
 });
 export const TaskType = Type.String({
   pattern: TASK_TYPE_PATTERN,
-  description: 'Task type, e.g. generate',
+  description: 'Task type: one of those /api/task-types lists',
 });
 export const TaskStatus = Type.Enum([...TASK_STATUSES]);
 const Timestamp = Type.String({ format: 'date-time' });

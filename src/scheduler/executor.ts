@@ -3,7 +3,7 @@ import type { JsonObject, JsonValue, LogLevel, Task } from '../domain/task.js';
 /**
  * The contract between the scheduler and an executor (one folder each under `src/executors`).
  *
- *   registry.register({ type: 'generate', schema, run: async (ctx) => result })
+ *   registry.register({ type: 'resize', schema, run: async (ctx) => result })
  *
  * `schema` is a JSON Schema (TypeBox produces one) that validates `config` when a task is
  * created, so a bad config is a 400 naming the field instead of a failure at run time.
@@ -25,6 +25,20 @@ export interface ExecutorDefinition<Config extends JsonObject = JsonObject> {
    */
   precheck?: (config: Config, deps: ExecutorDeps) => Promise<void>;
   run: (ctx: ExecutorContext<Config>) => Promise<JsonValue | void>;
+  /** The type's configuration keys as `/api/task-types` shows them (secret values never). */
+  settings?: readonly PublicSetting[];
+}
+
+export interface PublicSetting {
+  /** The config-file key (camelCase). */
+  key: string;
+  env: string;
+  description: string;
+  secret: boolean;
+  /** Whether a value is configured (a default counts). */
+  set: boolean;
+  /** The value in force; always null for a secret. */
+  value: string | null;
 }
 
 export interface ExecutorContext<Config extends JsonObject = JsonObject> {

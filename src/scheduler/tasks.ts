@@ -21,7 +21,7 @@ import {
 } from '../domain/task.js';
 import type { ListQuery, Store } from '../store/store.js';
 import type { TaskEvents } from './events.js';
-import type { HttpClient } from './executor.js';
+import type { HttpClient, PublicSetting } from './executor.js';
 import type { LaneEngine } from './lanes.js';
 import type { ExecutorRegistry } from './registry.js';
 
@@ -44,6 +44,7 @@ export interface TaskTypeInfo {
   description: string;
   /** JSON Schema of the task's config, for generated forms. */
   schema: object;
+  settings: readonly PublicSetting[];
 }
 
 export interface TaskServiceOptions {
@@ -250,6 +251,7 @@ export class TaskService {
         runnable: runnable.has(type),
         description: definition?.description ?? '',
         schema: definition?.schema ?? {},
+        settings: definition?.settings ?? [],
       };
     });
   }

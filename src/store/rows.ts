@@ -1,5 +1,4 @@
 import type { JsonObject, JsonValue, LogLevel, Task, TaskLog, TaskStatus } from '../domain/task.js';
-import type { StoredConfig } from './store.js';
 
 /**
  * A `tasks` row as both stores select it: JSON as its stored text and timestamps already as
@@ -57,18 +56,3 @@ export interface LogRow {
 }
 
 export const toLog = (row: LogRow): TaskLog => ({ ...row });
-
-/** A `generation_configs` row, body as its stored JSON text. */
-export interface ConfigRow {
-  id: string;
-  name: string;
-  category: string;
-  body: string;
-  created_at: string;
-  updated_at: string;
-}
-
-export const toConfig = (row: ConfigRow): StoredConfig => ({
-  ...row,
-  body: JSON.parse(row.body) as JsonObject,
-});

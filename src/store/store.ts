@@ -79,13 +79,6 @@ export interface Store {
 
   /** Plain SQL in this store's dialect, for the tables executor modules own. */
   moduleSql(): ModuleSql;
-
-  /** Named generation configs (prompt, sampler, LoRAs…); the body is validated by its executor. */
-  listConfigs(query: ConfigQuery): Promise<{ configs: StoredConfig[]; total: number }>;
-  getConfig(id: string): Promise<StoredConfig | null>;
-  createConfig(input: NewConfig): Promise<StoredConfig>;
-  updateConfig(id: string, input: NewConfig): Promise<StoredConfig | null>;
-  deleteConfig(id: string): Promise<boolean>;
 }
 
 export interface NewTask {
@@ -167,29 +160,6 @@ export interface NewLogLine {
 }
 
 export const INTERRUPTED_MESSAGE = 'interrupted: the process running it stopped';
-
-export interface StoredConfig {
-  id: string;
-  name: string;
-  category: string;
-  body: JsonObject;
-  created_at: string;
-  updated_at: string;
-}
-
-export interface NewConfig {
-  name: string;
-  category: string;
-  body: JsonObject;
-}
-
-/** `name` matches as a case-insensitive substring; `category` exactly. Sorted by name. */
-export interface ConfigQuery {
-  page: number;
-  pageSize: number;
-  name?: string | undefined;
-  category?: string | undefined;
-}
 
 /** A parameter of a module's SQL statement. */
 export type SqlParam = string | number | boolean | null;

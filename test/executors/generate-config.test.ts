@@ -13,7 +13,7 @@ import {
 } from '../../src/executors/generate/override.js';
 import { buildPrompt } from '../../src/executors/generate/prompt.js';
 import { buildTxt2ImgRequest } from '../../src/executors/generate/request.js';
-import type { StoredConfig } from '../../src/store/store.js';
+import type { StoredConfig } from '../../src/executors/generate/storage/configs.js';
 
 function fieldPaths(error: unknown): string[] {
   assert.ok(error instanceof TailorError, `expected a TailorError, got ${String(error)}`);

@@ -2,7 +2,7 @@ import { Ajv } from 'ajv';
 import { ErrorCode, TailorError } from '../../domain/errors.js';
 import type { JsonObject } from '../../domain/task.js';
 import { describeErrors, type FieldError } from '../../scheduler/registry.js';
-import type { StoredConfig } from '../../store/store.js';
+import type { StoredConfig } from './storage/configs.js';
 import {
   GENERATION_FIELDS,
   GenerationParamsSchema,

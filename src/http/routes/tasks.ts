@@ -220,7 +220,11 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ tasks: TaskService }> = asy
     {
       schema: {
         tags,
-        summary: 'Registered task types and whether this node runs them',
+        summary: 'Registered task types, whether this node runs them, their schemas and settings',
+        description:
+          'A type this node does not run is still accepted and queued for the nodes that run it ' +
+          '(cluster mode). `schema` is the JSON Schema of the task config (for generated forms); ' +
+          'secret settings show only whether they are set.',
         response: {
           200: envelope(
             Type.Object({
@@ -229,6 +233,17 @@ export const taskRoutes: FastifyPluginAsyncTypebox<{ tasks: TaskService }> = asy
                   type: Type.String(),
                   runnable: Type.Boolean(),
                   description: Type.String(),
+                  schema: Type.Record(Type.String(), Type.Unknown()),
+                  settings: Type.Array(
+                    Type.Object({
+                      key: Type.String(),
+                      env: Type.String(),
+                      description: Type.String(),
+                      secret: Type.Boolean(),
+                      set: Type.Boolean(),
+                      value: Type.Union([Type.String(), Type.Null()]),
+                    }),
+                  ),
                 }),
               ),
             }),

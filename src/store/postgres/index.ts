@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { Task, TaskLog, TerminalStatus } from '../../domain/task.js';
 import type {
-  ConfigQuery,
   FinishAndClaim,
   FinishAndClaimResult,
   LeaseReport,
   ListQuery,
   ModuleSql,
-  NewConfig,
   NewLogLine,
   NewTask,
   Owner,
@@ -15,7 +13,6 @@ import type {
   RecoveryResult,
   Release,
   Store,
-  StoredConfig,
 } from '../store.js';
 import { TurnBatcher } from './batcher.js';
 import { isConnectionLoss, PgDb } from './database.js';
@@ -24,13 +21,6 @@ import { postgresModuleSql } from './moduleSql.js';
 import { cancelPending } from './sql/cancelPending.js';
 import { cleanupTasks, deleteTask } from './sql/deleteTask.js';
 import { finishAndClaim } from './sql/finishAndClaim.js';
-import {
-  createConfig,
-  deleteConfig,
-  getConfig,
-  listConfigs,
-  updateConfig,
-} from './sql/generationConfigs.js';
 import { getTask } from './sql/getTask.js';
 import { insertTasks } from './sql/insertTask.js';
 import { listTasks } from './sql/listTasks.js';
@@ -186,25 +176,5 @@ export class PostgresStore implements Store {
 
   async listLogs(taskId: string, afterSeq: number, limit: number): Promise<TaskLog[]> {
     return this.db.idempotent(() => listLogs(this.db, taskId, afterSeq, limit));
-  }
-
-  async listConfigs(query: ConfigQuery): Promise<{ configs: StoredConfig[]; total: number }> {
-    return this.db.idempotent(() => listConfigs(this.db, query));
-  }
-
-  async getConfig(id: string): Promise<StoredConfig | null> {
-    return this.db.idempotent(() => getConfig(this.db, id));
-  }
-
-  async createConfig(input: NewConfig): Promise<StoredConfig> {
-    return createConfig(this.db, input);
-  }
-
-  async updateConfig(id: string, input: NewConfig): Promise<StoredConfig | null> {
-    return updateConfig(this.db, id, input);
-  }
-
-  async deleteConfig(id: string): Promise<boolean> {
-    return deleteConfig(this.db, id);
   }
 }

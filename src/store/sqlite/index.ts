@@ -1,12 +1,10 @@
 import type { Task, TaskLog, TerminalStatus } from '../../domain/task.js';
 import type {
-  ConfigQuery,
   FinishAndClaim,
   FinishAndClaimResult,
   LeaseReport,
   ListQuery,
   ModuleSql,
-  NewConfig,
   NewLogLine,
   NewTask,
   Owner,
@@ -14,7 +12,6 @@ import type {
   RecoveryResult,
   Release,
   Store,
-  StoredConfig,
 } from '../store.js';
 import { SqliteDb } from './database.js';
 import { migrate } from './migrate.js';
@@ -23,13 +20,6 @@ import { cancelPending } from './sql/cancelPending.js';
 import { claimNextInLane } from './sql/claimNextInLane.js';
 import { cleanupTasks, deleteTask } from './sql/deleteTask.js';
 import { finishTask } from './sql/finishTask.js';
-import {
-  createConfig,
-  deleteConfig,
-  getConfig,
-  listConfigs,
-  updateConfig,
-} from './sql/generationConfigs.js';
 import { getTask } from './sql/getTask.js';
 import { insertTask } from './sql/insertTask.js';
 import { listTasks } from './sql/listTasks.js';
@@ -182,25 +172,5 @@ export class SqliteStore implements Store {
 
   async listLogs(taskId: string, afterSeq: number, limit: number): Promise<TaskLog[]> {
     return listLogs(this.db, taskId, afterSeq, limit);
-  }
-
-  async listConfigs(query: ConfigQuery): Promise<{ configs: StoredConfig[]; total: number }> {
-    return listConfigs(this.db, query);
-  }
-
-  async getConfig(id: string): Promise<StoredConfig | null> {
-    return getConfig(this.db, id);
-  }
-
-  async createConfig(input: NewConfig): Promise<StoredConfig> {
-    return createConfig(this.db, input, this.now());
-  }
-
-  async updateConfig(id: string, input: NewConfig): Promise<StoredConfig | null> {
-    return updateConfig(this.db, id, input, this.now());
-  }
-
-  async deleteConfig(id: string): Promise<boolean> {
-    return deleteConfig(this.db, id);
   }
 }
