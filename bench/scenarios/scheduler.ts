@@ -59,7 +59,7 @@ function completions(events: TaskEvents, count: number): Promise<void> {
 }
 
 /**
- * SPEC §9: L×N no-op tasks enqueued through `scheduler.create` (what `POST /api/create` calls),
+ * The reference workload: L×N no-op tasks enqueued through `scheduler.create` (what `POST /api/create` calls),
  * timed from the first enqueue to the last completion; then S sequential tasks into an idle lane,
  * each timed from the call to create until its executor starts.
  */

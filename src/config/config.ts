@@ -4,7 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 
 /**
  * Server configuration. Precedence: command-line flags, then environment variables, then an
- * optional JSON config file (`--config` / `TAILOR_CONFIG`), then defaults (SPEC §7).
+ * optional JSON config file (`--config` / `TAILOR_CONFIG`), then defaults.
  */
 export interface TailorConfig {
   host: string;

@@ -1,7 +1,7 @@
 /**
  * The task model and its lifecycle, stated once for the whole project.
  *
- * Allowed transitions (SPEC §2). Every state change anywhere in the code base is one of these;
+ * Allowed transitions. Every state change anywhere in the code base is one of these;
  * the store enforces each one with a conditional write (`WHERE status = …`), so a racing writer
  * loses instead of corrupting:
  *

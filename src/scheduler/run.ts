@@ -187,7 +187,7 @@ export class Run {
   private progress(pct: number, message?: string): void {
     if (this.settled) return;
     if (pct > 100 && !this.warnedOvershoot) {
-      // Seed defect 12: an overshooting executor (several generation loops) used to have its
+      // An overshooting executor (several generation loops) used to have its
       // updates dropped. It is clamped instead, and the executor's author is told once.
       this.warnedOvershoot = true;
       this.log('warn', `progress ${pct} is above 100; clamped to 100`);

@@ -68,7 +68,7 @@ interface Client {
 /**
  * Fans scheduler events out to WebSocket clients. Sending never waits on a client: each has a
  * bounded queue, task_status updates of the same status coalesce while they wait, and a client
- * past its bound is dropped — a slow or dead client can never slow the scheduler (seed defect 10).
+ * past its bound is dropped — a slow or dead client can never slow the scheduler.
  * `ws` serialises sends per socket, so there are no concurrent writes on one connection.
  */
 export class WsHub {

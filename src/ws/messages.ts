@@ -1,7 +1,7 @@
 import { redactTask } from '../domain/redact.js';
 import type { Task, TaskLog } from '../domain/task.js';
 
-/** Server → client messages (SPEC §5). */
+/** Server → client messages; the protocol is described in the README ("WebSocket"). */
 export type ServerMessage =
   | {
       type: 'task_status';

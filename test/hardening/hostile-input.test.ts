@@ -18,7 +18,7 @@ import {
 } from './harness.js';
 
 /**
- * Hostile input over every route body and every WebSocket message type (SPEC §8: malformed input
+ * Hostile input over every route body and every WebSocket message type (malformed input
  * never crashes the process). Each response must be the envelope with a 2xx or 4xx — never a 5xx
  * (501 for a type without an executor is the one documented exception), never a bare body — and
  * afterwards the server is healthy, no prototype was polluted and the tasks it held are unchanged.

@@ -12,7 +12,7 @@ import {
   wsUrl,
 } from './harness.js';
 
-/** SPEC §8 / issue 6: every limit answers with a clear error instead of a 500 or a hang. */
+/** Every limit answers with a clear error instead of a 500 or a hang. */
 describe('each limit gives a clear error', () => {
   let s: TestServer;
   before(async () => {

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { startTestServer, tempDir, waitForStatus, type TestServer } from '../helpers/server.js';
 import { assertEnvelope, request } from './harness.js';
 
-/** SPEC §8: files are served read-only from the task's own folder and deleted only there. */
+/** Files are served read-only from the task's own folder and deleted only there. */
 describe('user paths are confined to the task output folder', () => {
   let s: TestServer;
   let id = '';

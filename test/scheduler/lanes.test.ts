@@ -49,7 +49,7 @@ describe('lanes', () => {
     }
   });
 
-  test('when tasks end, the next task of every idle lane starts without any poll (defect 7)', async () => {
+  test('when tasks end, the next task of every idle lane starts without any poll', async () => {
     // The safety poll is an hour here: anything that starts did so on a signal.
     const s = await startTestServer();
     try {
@@ -107,7 +107,7 @@ describe('lanes', () => {
     }
   });
 
-  test('listing and polling while tasks start never changes their status (defect 1)', async () => {
+  test('listing and polling while tasks start never changes their status', async () => {
     const s = await startTestServer();
     try {
       let stop = false;
@@ -130,7 +130,7 @@ describe('lanes', () => {
     }
   });
 
-  test('concurrent creates from many clients never run two tasks of one type at once (defect 2)', async () => {
+  test('concurrent creates from many clients never run two tasks of one type at once', async () => {
     const s = await startTestServer();
     try {
       const types = ['alpha', 'beta', 'gamma'];
@@ -150,7 +150,7 @@ describe('lanes', () => {
     }
   });
 
-  test('the database itself refuses a second running task of one type (defect 2)', async () => {
+  test('the database itself refuses a second running task of one type', async () => {
     const s = await startTestServer();
     try {
       const store = s.store as unknown as {
@@ -172,7 +172,7 @@ describe('lanes', () => {
 });
 
 describe('cancellation and stopping', () => {
-  test('a cancelled pending task never starts (defect 3)', async () => {
+  test('a cancelled pending task never starts', async () => {
     const s = await startTestServer();
     try {
       await s.client.createTask('alpha', { gate: 'hold' });
@@ -190,7 +190,7 @@ describe('cancellation and stopping', () => {
     }
   });
 
-  test('the next task of a lane waits until a stopped executor has returned (defect 4)', async () => {
+  test('the next task of a lane waits until a stopped executor has returned', async () => {
     const s = await startTestServer();
     try {
       const slow = await s.client.createTask('alpha', { gate: 'never', abortDelayMs: 150 });
@@ -209,7 +209,7 @@ describe('cancellation and stopping', () => {
     }
   });
 
-  test('a late executor result cannot change a cancelled task, and the lane moves on after the grace period (defect 4)', async () => {
+  test('a late executor result cannot change a cancelled task, and the lane moves on after the grace period', async () => {
     const s = await startTestServer({ config: { graceMs: 100 } });
     try {
       const stubborn = await s.client.createTask('alpha', { gate: 'late', ignoreAbort: true });
@@ -270,7 +270,7 @@ describe('cancellation and stopping', () => {
 });
 
 describe('failures', () => {
-  test('an executor that throws synchronously or rejects fails its task and the lane moves on (defect 5)', async () => {
+  test('an executor that throws synchronously or rejects fails its task and the lane moves on', async () => {
     const s = await startTestServer();
     try {
       const sync = await s.client.createTask('alpha', { throwSync: true });
@@ -290,7 +290,7 @@ describe('failures', () => {
     }
   });
 
-  test('a task whose stored config no longer validates fails at start without blocking its lane (defect 5)', async () => {
+  test('a task whose stored config no longer validates fails at start without blocking its lane', async () => {
     const s = await startTestServer();
     try {
       const bad = await s.store.createTask({
@@ -309,7 +309,7 @@ describe('failures', () => {
     }
   });
 
-  test('an unknown task type is refused with 501 and nothing is queued (defect 5)', async () => {
+  test('an unknown task type is refused with 501 and nothing is queued', async () => {
     const s = await startTestServer();
     try {
       await assert.rejects(
@@ -322,7 +322,7 @@ describe('failures', () => {
     }
   });
 
-  test('a bad config is a 400 naming the field and the process stays healthy (defect 11)', async () => {
+  test('a bad config is a 400 naming the field and the process stays healthy', async () => {
     const s = await startTestServer();
     try {
       await assert.rejects(
@@ -344,7 +344,7 @@ describe('failures', () => {
 });
 
 describe('progress, logs and results', () => {
-  test('progress above 100 is clamped, never dropped, and never decreases (defect 12)', async () => {
+  test('progress above 100 is clamped, never dropped, and never decreases', async () => {
     const s = await startTestServer();
     try {
       const seen: number[] = [];
@@ -453,7 +453,7 @@ describe('re-run, delete and cleanup', () => {
     }
   });
 
-  test('cleanup "all" removes only finished tasks; pending and running ones carry on (defect 9)', async () => {
+  test('cleanup "all" removes only finished tasks; pending and running ones carry on', async () => {
     const s = await startTestServer();
     try {
       const done = await s.client.createTask('beta', {});
@@ -475,7 +475,7 @@ describe('re-run, delete and cleanup', () => {
     }
   });
 
-  test("delete_files removes only the task's own output folder, never paths its result names (defect 13)", async () => {
+  test("delete_files removes only the task's own output folder, never paths its result names", async () => {
     const s = await startTestServer();
     const { mkdtempSync, writeFileSync, existsSync } = await import('node:fs');
     const { join } = await import('node:path');

@@ -139,7 +139,7 @@ describe('websocket', () => {
     }
   });
 
-  test('a client that never reads does not delay tasks or other clients, and is dropped (defect 10)', async () => {
+  test('a client that never reads does not delay tasks or other clients, and is dropped', async () => {
     const s = await startTestServer({
       server: {
         hubLimits: {

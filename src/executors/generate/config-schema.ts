@@ -1,7 +1,7 @@
 import { Type, type Static } from 'typebox';
 
 /**
- * A generation config: the flat fields of the original PixivTailor configs (SPEC §4), stored as the
+ * A generation config: the flat fields of the original PixivTailor configs, stored as the
  * opaque body of a named config and merged into the config of every `generate` task made from it.
  *
  * Fields with a default are optional on input; validation (ajv with `useDefaults`, no coercion)

@@ -4,7 +4,7 @@
  *
  * Stopping: the task's AbortSignal aborts the in-flight request and sends `/sdapi/v1/interrupt` —
  * only while this task's own request is in flight, because the interrupt stops whatever the WebUI
- * is generating (seed defect 8 interrupted another task's images). `run` returns only after the
+ * is generating (the original implementation interrupted another task's images this way). `run` returns only after the
  * interrupt was answered, so the next task of the lane cannot post its request first and be the
  * one interrupted.
  */

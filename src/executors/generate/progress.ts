@@ -2,7 +2,7 @@ import type { WebuiProgress } from './webui-client.js';
 
 /**
  * Task progress over every loop of a generation. Loop i of n owns the band i/n … (i+1)/n, so the
- * percentage never exceeds 100 however many loops there are (seed defect 12), and it never goes
+ * percentage never exceeds 100 however many loops there are, and it never goes
  * back: the WebUI's own fraction drops when the hires pass restarts its step counter and falls to
  * 0 once a job ends, so only its highest value within a loop counts. A loop reaches the top of its
  * band only when its images are saved; until then it stops just short.

@@ -1,5 +1,5 @@
 /**
- * LISTEN/NOTIFY channels shared by every node on one database (SPEC §3 "start immediately").
+ * LISTEN/NOTIFY channels shared by every node on one database: a lane with new work starts at once on every node, with no polling delay.
  * Notifications are sent inside the transaction that causes them, so they arrive only after its
  * commit, when the change they announce is visible. They are hints: a missed one costs a poll.
  */

@@ -10,7 +10,7 @@ export const STATUS_COLOR: Record<TaskStatus, string> = {
   cancelled: 'warning',
 };
 
-/** The row actions a status allows, from the one transition table (SPEC §2). */
+/** The row actions a status allows, from the one transition table, in src/domain/task.ts. */
 export function allowedActions(status: TaskStatus): {
   stop: boolean;
   cancel: boolean;

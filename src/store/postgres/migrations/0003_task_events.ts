@@ -1,5 +1,5 @@
 // Released migration: never edit, add a new numbered file instead.
-// Cluster events (SPEC §5 across nodes): every visible change of a task or its logs sends a compact
+// Cluster events (the WebSocket events, across nodes): every visible change of a task or its logs sends a compact
 // NOTIFY on `tailor_event` from inside the transaction that makes it. Triggers rather than one
 // pg_notify per query so no write path can forget it, and NOTIFY because PostgreSQL delivers
 // notifications in commit order: listeners on other nodes see one task's changes in order.

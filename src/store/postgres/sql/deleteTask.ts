@@ -2,7 +2,7 @@ import type { TerminalStatus } from '../../../domain/task.js';
 import type { Sql } from '../database.js';
 
 /**
- * A running task is never deleted here: the scheduler stops it first (defect 9 of the seed).
+ * A running task is never deleted here: the scheduler stops it first, so a cleanup can never remove work in progress.
  * One statement: `present` reads the snapshot from before the delete.
  */
 export async function deleteTask(sql: Sql, id: string): Promise<'deleted' | 'running' | 'missing'> {

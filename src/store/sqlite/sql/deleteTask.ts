@@ -1,7 +1,7 @@
 import type { TerminalStatus } from '../../../domain/task.js';
 import type { SqliteDb } from '../database.js';
 
-/** A running task is never deleted here: the scheduler stops it first (defect 9 of the seed). */
+/** A running task is never deleted here: the scheduler stops it first, so a cleanup can never remove work in progress. */
 export function deleteTask(db: SqliteDb, id: string): 'deleted' | 'running' | 'missing' {
   const changes = db.stmt(`DELETE FROM tasks WHERE id = ? AND status <> 'running'`).run(id).changes;
   if (changes > 0) return 'deleted';
