@@ -187,10 +187,16 @@ export class PixivClient {
         throw new PixivRequestError(`${shortUrl(url)}: ${networkMessage(error)}`, 'network');
       }
       if (!response.ok) {
-        // Read the answer, so the connection is free and the gap counts from its real end.
-        await response.arrayBuffer().catch(() => undefined);
+        // Read the answer, so the connection is free and the gap counts from its real end; an
+        // API error carries Pixiv's reason ("User not found"), worth a place in the log.
+        const text = await response.text().catch(() => '');
         this.lastEnd = performance.now();
-        throw new StatusError(response.status, response.headers.get('retry-after'), url);
+        throw new StatusError(
+          response.status,
+          response.headers.get('retry-after'),
+          url,
+          reasonOf(text),
+        );
       }
       return response;
     } finally {
@@ -237,7 +243,7 @@ export class PixivClient {
         return {
           ok: false,
           error: new PixivRequestError(
-            `${shortUrl(error.url)}: HTTP ${error.status}`,
+            `${shortUrl(error.url)}: HTTP ${error.status}${error.reason ? ` (${error.reason})` : ''}`,
             'http',
             error.status,
           ),
@@ -263,9 +269,23 @@ class StatusError extends Error {
     readonly status: number,
     readonly retryAfter: string | null,
     readonly url: string,
+    readonly reason: string | null,
   ) {
     super(`HTTP ${status}`);
   }
+}
+
+/** Pixiv's reason in an error answer: `message` (AJAX) or `error` (ranking.php), kept short. */
+function reasonOf(text: string): string | null {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isRecord(json)) return null;
+  const reason = typeof json.message === 'string' && json.message ? json.message : json.error;
+  return typeof reason === 'string' && reason ? reason.slice(0, 200) : null;
 }
 
 /** `Retry-After: 120` or `Retry-After: Wed, 21 Oct 2026 07:28:00 GMT` → ms from now (≥ 0). */

@@ -40,116 +40,129 @@ export const UGOIRA_OUTPUTS = ['zip', 'webp', 'gif'] as const;
 /** Pixiv ids are positive integers; kept as digit strings (some exceed what clients round-trip). */
 export const PIXIV_ID_PATTERN = '^[1-9][0-9]{0,19}$';
 
-const properties = {
-  crawl_type: Type.Enum([...CRAWL_TYPES], {
-    description: 'What to crawl: a tag search, a user’s works, one artwork or a ranking',
-  }),
-  query: Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 1000,
-      description: 'Tag search words, all required (AND); several tags separated by spaces',
+/**
+ * The config's fields. The route body declares them without defaults: Fastify would fill them in
+ * before `prepare` runs, and `prepare` must see what the client actually sent (a ranking's `mode`
+ * must not lose to a defaulted `ranking_mode`).
+ */
+function crawlProperties(withDefaults: boolean) {
+  const fallback = <T>(value: T): { default?: T } => (withDefaults ? { default: value } : {});
+  return {
+    crawl_type: Type.Enum([...CRAWL_TYPES], {
+      description: 'What to crawl: a tag search, a user’s works, one artwork or a ranking',
     }),
-  ),
-  user_id: Type.Optional(Type.String({ pattern: PIXIV_ID_PATTERN, description: 'Pixiv user id' })),
-  illust_id: Type.Optional(
-    Type.String({ pattern: PIXIV_ID_PATTERN, description: 'Pixiv artwork id' }),
-  ),
-  order: Type.Optional(
-    Type.Enum([...SEARCH_ORDERS], {
-      default: 'date_d',
-      description: 'Tag search order (popular_* needs a Premium session)',
-    }),
-  ),
-  mode: Type.Optional(
-    Type.Enum([...SEARCH_MODES], {
-      default: 'all',
-      description: 'Tag search: all, safe or R-18 works (R-18 needs a session)',
-    }),
-  ),
-  search_mode: Type.Optional(
-    Type.Enum([...TAG_MATCHES], {
-      default: 's_tag',
-      description: 'Tag search match: s_tag_full exact tag, s_tag partial tag, s_tc title/caption',
-    }),
-  ),
-  ranking_mode: Type.Optional(Type.Enum([...RANKING_MODES], { default: 'daily' })),
-  content: Type.Optional(
-    Type.Enum([...RANKING_CONTENTS], { default: 'all', description: 'Ranking content' }),
-  ),
-  date: Type.Optional(
-    Type.String({
-      pattern: '^[0-9]{8}$',
-      description: 'Ranking date YYYYMMDD (default: the latest ranking)',
-    }),
-  ),
-  limit: Type.Optional(
-    Type.Integer({
-      minimum: 1,
-      maximum: 100_000,
-      default: 100,
-      description: 'Artworks to keep (each with every page); filtered-out works do not count',
-    }),
-  ),
-  max_images: Type.Optional(
-    Type.Integer({
-      minimum: 1,
-      maximum: 1_000_000,
-      description: 'Stop once this many files were downloaded or found complete',
-    }),
-  ),
-  delay: Type.Optional(
-    Type.Number({
-      minimum: 0,
-      maximum: 600,
-      default: 1,
-      description:
-        'Seconds between any two requests to Pixiv (API or image), plus up to 25% jitter',
-    }),
-  ),
-  cookie: Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 8192,
-      description: 'Pixiv session cookie for this task; "default" = PIXIV_COOKIE (redacted)',
-    }),
-  ),
-  proxy_url: Type.Optional(
-    Type.String({
-      pattern: '^(https?|socks5?)://[^\\s]+$',
-      maxLength: 2048,
-      description: 'Proxy for this task only (instead of TAILOR_PROXY)',
-    }),
-  ),
-  include_manga: Type.Optional(
-    Type.Boolean({ default: true, description: 'Keep manga (illustType 1) works' }),
-  ),
-  min_bookmarks: Type.Optional(
-    Type.Integer({ minimum: 0, default: 0, description: 'Skip works with fewer bookmarks' }),
-  ),
-  exclude_ai: Type.Optional(
-    Type.Boolean({
-      default: false,
-      description: 'Skip AI-generated works (aiType 2, or tagged AI生成 / AIイラスト)',
-    }),
-  ),
-  ugoira: Type.Optional(
-    Type.Enum([...UGOIRA_OUTPUTS], {
-      default: 'zip',
-      description: 'Ugoira: the frames zip and delays, plus an animated webp or gif if asked',
-    }),
-  ),
-  output_dir: Type.Optional(
-    Type.String({
-      minLength: 1,
-      maxLength: 4096,
-      description:
-        'Dataset folder (relative to the data dir or under TAILOR_IMAGE_ROOTS); default the task folder',
-    }),
-  ),
-};
+    query: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 1000,
+        description: 'Tag search words, all required (AND); several tags separated by spaces',
+      }),
+    ),
+    user_id: Type.Optional(
+      Type.String({ pattern: PIXIV_ID_PATTERN, description: 'Pixiv user id' }),
+    ),
+    illust_id: Type.Optional(
+      Type.String({ pattern: PIXIV_ID_PATTERN, description: 'Pixiv artwork id' }),
+    ),
+    order: Type.Optional(
+      Type.Enum([...SEARCH_ORDERS], {
+        ...fallback('date_d'),
+        description: 'Tag search order (popular_* needs a Premium session)',
+      }),
+    ),
+    mode: Type.Optional(
+      Type.Enum([...SEARCH_MODES], {
+        ...fallback('all'),
+        description: 'Tag search: all, safe or R-18 works (R-18 needs a session)',
+      }),
+    ),
+    search_mode: Type.Optional(
+      Type.Enum([...TAG_MATCHES], {
+        ...fallback('s_tag'),
+        description:
+          'Tag search match: s_tag_full exact tag, s_tag partial tag, s_tc title/caption',
+      }),
+    ),
+    ranking_mode: Type.Optional(Type.Enum([...RANKING_MODES], { ...fallback('daily') })),
+    content: Type.Optional(
+      Type.Enum([...RANKING_CONTENTS], { ...fallback('all'), description: 'Ranking content' }),
+    ),
+    date: Type.Optional(
+      Type.String({
+        pattern: '^[0-9]{8}$',
+        description: 'Ranking date YYYYMMDD (default: the latest ranking)',
+      }),
+    ),
+    limit: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 100_000,
+        ...fallback(100),
+        description: 'Artworks to keep (each with every page); filtered-out works do not count',
+      }),
+    ),
+    max_images: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1_000_000,
+        description: 'Stop once this many files were downloaded or found complete',
+      }),
+    ),
+    delay: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 600,
+        ...fallback(1),
+        description:
+          'Seconds between any two requests to Pixiv (API or image), plus up to 25% jitter',
+      }),
+    ),
+    cookie: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 8192,
+        description: 'Pixiv session cookie for this task; "default" = PIXIV_COOKIE (redacted)',
+      }),
+    ),
+    proxy_url: Type.Optional(
+      Type.String({
+        pattern: '^(https?|socks5?)://[^\\s]+$',
+        maxLength: 2048,
+        description: 'Proxy for this task only (instead of TAILOR_PROXY)',
+      }),
+    ),
+    include_manga: Type.Optional(
+      Type.Boolean({ ...fallback(true), description: 'Keep manga (illustType 1) works' }),
+    ),
+    min_bookmarks: Type.Optional(
+      Type.Integer({ minimum: 0, ...fallback(0), description: 'Skip works with fewer bookmarks' }),
+    ),
+    exclude_ai: Type.Optional(
+      Type.Boolean({
+        ...fallback(false),
+        description: 'Skip AI-generated works (aiType 2, or tagged AI生成 / AIイラスト)',
+      }),
+    ),
+    ugoira: Type.Optional(
+      Type.Enum([...UGOIRA_OUTPUTS], {
+        ...fallback('zip'),
+        description: 'Ugoira: the frames zip and delays, plus an animated webp or gif if asked',
+      }),
+    ),
+    output_dir: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 4096,
+        description:
+          'Dataset folder (relative to the data dir or under TAILOR_IMAGE_ROOTS); default the task folder',
+      }),
+    ),
+  };
+}
 
-export const CrawlConfigSchema = Type.Object(properties, { additionalProperties: false });
+export const CrawlConfigSchema = Type.Object(crawlProperties(true), {
+  additionalProperties: false,
+});
 
 export type CrawlConfigInput = Static<typeof CrawlConfigSchema>;
 type Defaulted =
@@ -183,7 +196,7 @@ const PixivId = (description: string) =>
  */
 export const CrawlCreateBody = Type.Object(
   {
-    ...properties,
+    ...crawlProperties(false),
     crawl_type: Type.Optional(
       Type.String({ description: `One of ${CRAWL_TYPES.join(', ')} (alias: type)` }),
     ),
