@@ -134,7 +134,9 @@ function rankingListing(client: PixivClient, config: CrawlConfig): Listing {
   const candidates = (async function* () {
     const seen = new Set<string>();
     for (let page = 1; ; page++) {
-      const query = new URLSearchParams({ mode: config.ranking_mode, content: config.content });
+      const query = new URLSearchParams({ mode: config.ranking_mode });
+      // The overall ranking is the one without a content parameter.
+      if (config.content !== 'all') query.set('content', config.content);
       if (config.date) query.set('date', config.date);
       query.set('p', String(page));
       query.set('format', 'json');

@@ -32,8 +32,10 @@ export interface CrawlTiming {
   maxRetryAfterMs: number;
   /** Tries of one request (the first included) before it counts as failed. */
   maxTries: number;
-  /** Time allowed for response headers of one request. */
+  /** Longest an API request may take. */
   requestTimeoutMs: number;
+  /** Longest one image download may take, body included (originals reach tens of MB). */
+  downloadTimeoutMs: number;
 }
 
 export const DEFAULT_TIMING: CrawlTiming = {
@@ -42,6 +44,7 @@ export const DEFAULT_TIMING: CrawlTiming = {
   maxRetryAfterMs: 15 * 60_000,
   maxTries: 5,
   requestTimeoutMs: 30_000,
+  downloadTimeoutMs: 10 * 60_000,
 };
 
 /** The image host (i.pximg.net) refuses requests without this Referer. */
@@ -118,7 +121,10 @@ export class PixivClient {
   json(path: string): Promise<unknown> {
     const url = this.apiBase + path;
     return this.withRetries(path, async () => {
-      const response = await this.send(url, { accept: 'application/json' });
+      const response = await this.send(url, {
+        accept: 'application/json',
+        timeoutMs: this.options.timing.requestTimeoutMs,
+      });
       const text = await response.text();
       this.lastEnd = performance.now();
       try {
@@ -138,7 +144,10 @@ export class PixivClient {
     const name = url.slice(url.lastIndexOf('/') + 1) || url;
     return this.withRetries(name, async () => {
       try {
-        const response = await this.send(url, { referer: PIXIV_REFERER });
+        const response = await this.send(url, {
+          referer: PIXIV_REFERER,
+          timeoutMs: this.options.timing.downloadTimeoutMs,
+        });
         const expected = Number(response.headers.get('content-length') ?? Number.NaN);
         if (!response.body) throw new PixivRequestError(`${name}: empty answer`, 'length');
         const body = Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
@@ -162,7 +171,10 @@ export class PixivClient {
   }
 
   /** Wait out the gap, send one request, and turn a bad status into a `PixivRequestError`. */
-  private async send(url: string, extra: { accept?: string; referer?: string }): Promise<Response> {
+  private async send(
+    url: string,
+    extra: { accept?: string; referer?: string; timeoutMs: number },
+  ): Promise<Response> {
     if (this.busy) throw new Error('PixivClient: one request at a time');
     this.busy = true;
     try {
@@ -179,7 +191,8 @@ export class PixivClient {
         response = await this.options.http.fetch(url, {
           headers,
           signal: this.options.signal,
-          timeoutMs: this.options.timing.requestTimeoutMs,
+          // The client's timeout covers the body too: a download gets its own, longer one.
+          timeoutMs: extra.timeoutMs,
         });
       } catch (error) {
         this.lastEnd = performance.now();

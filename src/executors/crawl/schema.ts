@@ -126,9 +126,10 @@ function crawlProperties(withDefaults: boolean) {
     ),
     proxy_url: Type.Optional(
       Type.String({
-        pattern: '^(https?|socks5?)://[^\\s]+$',
+        pattern: '^https?://[^\\s]+$',
         maxLength: 2048,
-        description: 'Proxy for this task only (instead of TAILOR_PROXY)',
+        description:
+          'HTTP(S) proxy for this task only (instead of TAILOR_PROXY); credentials redacted',
       }),
     ),
     include_manga: Type.Optional(

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, unlinkSync } from 'node:fs';
+import { createServer, request as httpRequest } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { ServerMessage } from '../../../src/client/index.js';
@@ -35,6 +38,50 @@ function allText(dir: string): string {
 
 async function post(s: TestServer, path: string, body: unknown) {
   return rawPost(s.url, path, JSON.stringify(body));
+}
+
+/** A forwarding HTTP proxy (CONNECT tunnels and absolute-form requests) that records its targets. */
+async function startProxy() {
+  const targets: string[] = [];
+  const credentials: (string | undefined)[] = [];
+  const server = createServer((req, res) => {
+    targets.push(req.url ?? '');
+    credentials.push(req.headers['proxy-authorization']);
+    const upstream = httpRequest(
+      new URL(req.url ?? ''),
+      { method: req.method, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  server.on('connect', (req, socket, head) => {
+    targets.push(req.url ?? '');
+    credentials.push(req.headers['proxy-authorization']);
+    const [host, port] = (req.url ?? '').split(':');
+    const upstream = connect(Number(port), host ?? '127.0.0.1', () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      upstream.write(head);
+      upstream.pipe(socket);
+      socket.pipe(upstream);
+    });
+    upstream.on('error', () => socket.destroy());
+    socket.on('error', () => upstream.destroy());
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    targets,
+    credentials,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
 
 const fieldsOf = (reply: Awaited<ReturnType<typeof post>>): string[] =>
@@ -268,6 +315,40 @@ describe('crawl: the cookie', () => {
           assert.ok(!everything.includes(secret), `${secret} leaked`);
       } finally {
         feed.close();
+      }
+    },
+  );
+
+  test(
+    'a task’s proxy_url carries all of its requests, and its password is redacted',
+    TIMEOUT,
+    async () => {
+      const proxy = await startProxy();
+      try {
+        await fake.addWork('31000001');
+        const { task, result } = await runCrawl(s, {
+          crawl_type: 'illust',
+          illust_id: '31000001',
+          proxy_url: `http://crawler:proxy-pass-5150@127.0.0.1:${proxy.port}`,
+          delay: 0.002,
+        });
+        assert.equal(result.downloaded, 1);
+        const api = new URL(fake.url).host;
+        const images = new URL(fake.imageUrl).host;
+        const through = proxy.targets.map((t) => (t.includes('://') ? new URL(t).host : t));
+        assert.ok(through.includes(api), `the API went through the proxy: ${through.join(', ')}`);
+        assert.ok(through.includes(images), 'the image host went through the proxy');
+        assert.ok(
+          proxy.credentials.every(
+            (c) => c === `Basic ${Buffer.from('crawler:proxy-pass-5150').toString('base64')}`,
+          ),
+          'the proxy got its credentials',
+        );
+        const shown = JSON.stringify(await s.client.getTask(task.id));
+        assert.ok(!shown.includes('proxy-pass-5150'));
+        assert.ok(shown.includes('crawler:[redacted]@127.0.0.1'));
+      } finally {
+        await proxy.close();
       }
     },
   );
