@@ -3,7 +3,7 @@
  * a crawl applies to it. Parsing is lenient (Pixiv adds and drops fields): anything missing gets a
  * neutral value rather than failing the artwork.
  */
-import { field } from './listing.js';
+import { field } from './answers.js';
 import type { CrawlConfig } from './schema.js';
 
 export interface ArtworkTag {

@@ -26,7 +26,8 @@ import {
   parseArtwork,
   type Artwork,
 } from './artwork.js';
-import { field, listingFor, type Candidate, type Listing } from './listing.js';
+import { field } from './answers.js';
+import { listingFor, type Candidate, type Listing } from './listing.js';
 import { PixivClient, PixivRequestError, type CrawlTiming } from './pixiv-client.js';
 import type { CrawlConfig } from './schema.js';
 import {
@@ -260,7 +261,13 @@ export class Crawl {
     let capped = false;
     for (const [page, info] of pages.entries()) {
       const file = `${id}_p${page}.${extensionOf(info.url)}`;
-      const entry: SidecarPage = { page, url: info.url, file: null, ...sizeOf(info) };
+      const entry: SidecarPage = {
+        page,
+        url: info.url,
+        file: null,
+        width: info.width,
+        height: info.height,
+      };
       saved.push(entry);
       if (this.remainingFiles(1) === 0) {
         capped = true;
@@ -496,13 +503,6 @@ function parsePages(
     width: null,
     height: null,
   }));
-}
-
-function sizeOf(info: { width: number | null; height: number | null }): {
-  width: number | null;
-  height: number | null;
-} {
-  return { width: info.width, height: info.height };
 }
 
 /** The whole cookie, and each of its values long enough to be worth hiding. */

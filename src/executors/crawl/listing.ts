@@ -4,6 +4,7 @@
  * too. Each candidate carries what the listing already says about it (type, AI flag, tags), which
  * lets the crawl skip a filtered-out work without asking for its details.
  */
+import { field, idOf } from './answers.js';
 import type { PixivClient } from './pixiv-client.js';
 import type { CrawlConfig } from './schema.js';
 
@@ -86,10 +87,12 @@ function tagListing(client: PixivClient, config: CrawlConfig): Listing {
         // Results shift while new works are posted: a work seen on an earlier page is not repeated.
         if (seen.has(id)) continue;
         seen.add(id);
+        const illustType = field(entry, 'illustType');
+        const aiType = field(entry, 'aiType');
         yield {
           id,
-          ...numberField(entry, 'illustType', 'illustType'),
-          ...numberField(entry, 'aiType', 'aiType'),
+          ...(typeof illustType === 'number' ? { illustType } : {}),
+          ...(typeof aiType === 'number' ? { aiType } : {}),
           ...tagsField(field(entry, 'tags')),
         };
       }
@@ -162,18 +165,6 @@ function rankingListing(client: PixivClient, config: CrawlConfig): Listing {
   return Object.assign(listing, { candidates });
 }
 
-function field(value: unknown, key: string): unknown {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)[key]
-    : undefined;
-}
-
-function idOf(value: unknown): string | null {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return String(value);
-  if (typeof value === 'string' && /^[1-9][0-9]*$/.test(value)) return value;
-  return null;
-}
-
 /** A profile's `illusts` / `manga`: an object keyed by id (values null), or `[]` when empty. */
 function idsOf(value: unknown): string[] {
   if (Array.isArray(value)) return value.map(idOf).filter((id): id is string => id !== null);
@@ -186,18 +177,7 @@ function compareIdsDescending(a: string, b: string): number {
   return a.length !== b.length ? b.length - a.length : b < a ? -1 : b > a ? 1 : 0;
 }
 
-function numberField<K extends 'illustType' | 'aiType'>(
-  entry: unknown,
-  key: string,
-  as: K,
-): Partial<Record<K, number>> {
-  const value = field(entry, key);
-  return typeof value === 'number' ? ({ [as]: value } as Partial<Record<K, number>>) : {};
-}
-
 function tagsField(value: unknown): { tags?: string[] } {
   if (!Array.isArray(value)) return {};
   return { tags: value.filter((tag): tag is string => typeof tag === 'string') };
 }
-
-export { field, idOf };

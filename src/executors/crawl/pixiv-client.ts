@@ -16,7 +16,7 @@
  *   Content-Length, then the file is renamed; on any failure or abort the `.part` file is removed.
  */
 import { createWriteStream } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
@@ -151,9 +151,8 @@ export class PixivClient {
         const expected = Number(response.headers.get('content-length') ?? Number.NaN);
         if (!response.body) throw new PixivRequestError(`${name}: empty answer`, 'length');
         const body = Readable.fromWeb(response.body as NodeReadableStream<Uint8Array>);
-        let received = 0;
-        body.on('data', (chunk: Buffer) => (received += chunk.length));
         await pipeline(body, createWriteStream(partial), { signal: this.options.signal });
+        const received = (await stat(partial)).size;
         if (Number.isFinite(expected) && received !== expected)
           throw new PixivRequestError(
             `${name}: got ${received} of ${expected} bytes (connection cut?)`,

@@ -7,7 +7,7 @@ import { rename, rm } from 'node:fs/promises';
 import { readFile } from 'node:fs/promises';
 import { unzipSync } from 'fflate';
 import sharp from 'sharp';
-import { field } from './listing.js';
+import { field } from './answers.js';
 
 export interface UgoiraFrame {
   file: string;
