@@ -94,8 +94,8 @@ describe('crawl: stop and resume', () => {
   let s: CrawlServer;
 
   before(async () => {
-    // Each image arrives in 8 chunks 25 ms apart: long enough to stop one half-way.
-    fake = await FakePixiv.start({ imageChunks: 8, imageChunkDelayMs: 25 });
+    // Each image arrives in 8 chunks 50 ms apart: long enough to stop one half-way.
+    fake = await FakePixiv.start({ imageChunks: 8, imageChunkDelayMs: 50 });
     s = await startCrawlServer(fake);
   });
   after(async () => {
@@ -124,7 +124,7 @@ describe('crawl: stop and resume', () => {
         20_000,
         'the third image download to be under way',
       );
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      await new Promise((resolve) => setTimeout(resolve, 40));
       const stopped = await s.client.stopTask(created.id);
       assert.equal(stopped.status, 'cancelled');
       const firstRun = fake.imageRequests();
