@@ -430,6 +430,18 @@ describe('crawl: what a create accepts', () => {
       assert.equal(task.config.type, undefined);
       await s.client.cancelTask(task.id).catch(() => undefined);
       await waitForStatus(s.client, task.id, ['cancelled', 'failed', 'completed']);
+
+      const tagged = await createCrawl(s, { type: 'tag', query: ' 風景，夕焼け　海、 sky,night ' });
+      assert.equal(
+        tagged.config.query,
+        '風景 夕焼け 海 sky night',
+        'one AND search, single spaces',
+      );
+      await waitForStatus(s.client, tagged.id, ['cancelled', 'failed', 'completed']);
+      const viaGeneric = await s.client.createTask('crawl', { type: 'user', user_id: 123 });
+      assert.equal(viaGeneric.config.crawl_type, 'user');
+      assert.equal(viaGeneric.config.user_id, '123');
+      await waitForStatus(s.client, viaGeneric.id, ['cancelled', 'failed', 'completed']);
     },
   );
 
