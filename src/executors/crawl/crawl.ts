@@ -37,6 +37,7 @@ import {
   readSidecar,
   sidecarName,
   writeJsonAtomically,
+  type Sidecar,
   type SidecarPage,
   type UgoiraInfo,
 } from './sidecar.js';
@@ -149,8 +150,8 @@ export class Crawl {
       await this.walk();
     } catch (error) {
       if (!ctx.signal.aborted) {
-        const message = this.scrub(`listing failed: ${messageOf(error)}`);
-        this.log('error', `${message}; ${this.summary()}`);
+        // The core logs this message as the task's error; what was saved so far stays.
+        const message = this.scrub(`listing failed: ${messageOf(error)}; ${this.summary()}`);
         throw new ExecutorFailure(message, this.result());
       }
     } finally {
@@ -197,7 +198,7 @@ export class Crawl {
     }
     // Complete from an earlier crawl into this folder: nothing to ask Pixiv.
     const previous = await readSidecar(this.dir, id);
-    if (previous && (await isCompleteOnDisk(this.dir, previous))) {
+    if (previous && (await this.isComplete(previous))) {
       const reason = filterReason(
         {
           illustType: previous.type === 'manga' ? 1 : undefined,
@@ -211,7 +212,8 @@ export class Crawl {
         this.log('info', `${id}: skipped, ${reason}`);
         return 'filtered';
       }
-      const take = this.remainingFiles(previous.files.length);
+      // Counted as the downloads they replace: the pages, or an ugoira's zip.
+      const take = this.remainingFiles(previous.ugoira ? 1 : previous.files.length);
       this.counts.skipped_existing += take;
       this.log(
         'info',
@@ -232,6 +234,18 @@ export class Crawl {
       return 'filtered';
     }
     return artwork.illustType === 2 ? this.saveUgoira(artwork) : this.savePages(artwork);
+  }
+
+  /** Complete on disk, and holding the animation this crawl asks for (a gif after a webp run). */
+  private async isComplete(previous: Sidecar): Promise<boolean> {
+    const wanted = this.config.ugoira;
+    if (
+      previous.ugoira &&
+      wanted !== 'zip' &&
+      !previous.files.includes(`${previous.id}_ugoira.${wanted}`)
+    )
+      return false;
+    return isCompleteOnDisk(this.dir, previous);
   }
 
   private async savePages(artwork: Artwork): Promise<Outcome> {

@@ -302,7 +302,7 @@ describe('crawl: what gets downloaded', () => {
   });
 
   test(
-    'an ugoira is saved as its zip and frame delays, and as an animation with those delays',
+    'an ugoira is saved as its zip and frame delays, and as an animation with those delays; a later run adds another format without downloading the zip again',
     TIMEOUT,
     async () => {
       const frames = [
@@ -312,23 +312,28 @@ describe('crawl: what gets downloaded', () => {
         { file: '000003.jpg', delay: 1000 },
       ];
       const work = await fake.addWork('9000001', { illustType: 2, frames });
+      const built: string[] = [];
       for (const format of ['webp', 'gif'] as const) {
         const { result } = await runCrawl(s, {
           crawl_type: 'illust',
           illust_id: '9000001',
           ugoira: format,
+          output_dir: 'ugoira-set',
           delay: 0.002,
         });
+        built.push(`9000001_ugoira.${format}`);
         const dir = result.output_dir;
         assert.deepEqual(
           filesIn(dir),
-          [
-            '9000001.json',
-            '9000001_ugoira.json',
-            `9000001_ugoira.${format}`,
-            '9000001_ugoira.zip',
-          ].sort(),
+          ['9000001.json', '9000001_ugoira.json', '9000001_ugoira.zip', ...built].sort(),
         );
+        assert.equal(
+          fake.imageRequests().filter((r) => r.path.endsWith('/9000001_ugoira1920x1080.zip'))
+            .length,
+          1,
+          'the zip is downloaded once',
+        );
+        assert.equal(result.downloaded + result.skipped_existing, 1);
         assert.ok(readFileSync(join(dir, '9000001_ugoira.zip')).equals(work.pages[0]!));
         const delays = readJson<{ frames: typeof frames }>(join(dir, '9000001_ugoira.json'));
         assert.deepEqual(delays.frames, frames);
