@@ -49,13 +49,14 @@ const CONSOLE_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config } = options;
   const logger = options.logger ?? createLogger(config.logLevel);
+  // The executor list is checked before the store is opened: a bad option creates no files.
+  const registry = new ExecutorRegistry();
+  for (const executor of options.executors ?? builtInExecutors(config)) registry.register(executor);
+  registry.enableOnly(config.executors);
   const store = options.store ?? (await openStore(config.db));
   await store.migrate();
 
   const http = createHttpClient({ proxy: config.proxy ?? undefined });
-  const registry = new ExecutorRegistry();
-  for (const executor of options.executors ?? builtInExecutors(config)) registry.register(executor);
-  registry.enableOnly(config.executors);
 
   const events = new TaskEvents();
   const scheduler = new Scheduler({

@@ -1,22 +1,62 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
+import type { CommanderError } from 'commander';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import WebSocket from 'ws';
-import { TailorApiError, TailorClient, type SocketFactory, type Task } from '../client/index.js';
-import { ConfigError, loadConfig, type ConfigInput } from '../config/config.js';
+import {
+  TailorApiError,
+  TailorClient,
+  TailorUnreachableError,
+  type SocketFactory,
+  type Task,
+} from '../client/index.js';
+import {
+  CORE_SETTINGS,
+  ConfigError,
+  flagOf,
+  loadConfig,
+  type ConfigInput,
+  type TailorConfig,
+} from '../config/config.js';
+import { builtInExecutors } from '../executors/index.js';
+import { createLogger, resolveLogFormat } from '../logging.js';
 import { startServer, VERSION } from '../server.js';
 import { formatTask, formatTaskTable } from './format.js';
+import { resolveServerTarget } from './target.js';
+import { EXIT, exitCodeOf, formatLogLine, watchTask, type WatchEnd } from './watch.js';
+
+/** A mistake in how the command was called: exit code 2, like commander's own usage errors. */
+class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0  success; with --wait/--watch, logs --follow and watch <id>: the task completed
+  1  an error, or the task failed (or was deleted while watched)
+  2  usage: a bad option or argument (serve: a bad setting; nothing is created)
+  3  the task was cancelled
+  4  the server could not be reached
+
+Client commands find the server at --url, else TAILOR_URL, else TAILOR_HOST/TAILOR_PORT,
+else host/port of the config file (--config or TAILOR_CONFIG), else http://127.0.0.1:50052.
+The token comes from --token, else TAILOR_TOKEN, else the config file.`;
 
 const program = new Command('tailor')
   .description('PixivTailor task manager: server and client')
   .version(VERSION)
-  .option(
-    '--url <url>',
-    'server URL for client commands (env TAILOR_URL)',
-    process.env.TAILOR_URL ?? 'http://127.0.0.1:50052',
-  )
+  // Options of the program go before the command: `create --config` is the task's config,
+  // `tailor --config file.json create …` the file that says where the server is.
+  .enablePositionalOptions()
+  .option('--url <url>', 'server URL for client commands (env TAILOR_URL)')
   .option('--token <token>', 'bearer token for client commands (env TAILOR_TOKEN)')
-  .option('--json', 'print raw JSON');
+  .option('--config <file>', "a server config file to read the server's host, port, token from")
+  .option('--json', 'print raw JSON')
+  .addHelpText('after', EXIT_CODES_HELP)
+  // Usage errors exit 2 (commander's default is 1, which here means "the task failed").
+  .exitOverride((error: CommanderError) => {
+    process.exit(error.exitCode === 0 ? 0 : EXIT.usage);
+  });
 
 const integer = (value: string): number => {
   const n = Number(value);
@@ -24,61 +64,76 @@ const integer = (value: string): number => {
   return n;
 };
 
-program
+const serve = program
   .command('serve')
-  .description('run the server (flags override env vars, which override the config file)')
-  .option('--host <host>', 'bind address (TAILOR_HOST, default 127.0.0.1)')
-  .option('--port <port>', 'port (TAILOR_PORT, default 50052)', integer)
-  .option('--data-dir <dir>', 'data directory (TAILOR_DATA_DIR, default ./data)')
-  .option('--db <db>', 'SQLite file or postgres:// URL (TAILOR_DB)')
-  .option('--config <file>', 'JSON config file (TAILOR_CONFIG)')
-  .option('--node-id <id>', 'stable node name in a cluster (TAILOR_NODE_ID)')
-  .option('--executors <types>', 'comma-separated task types this node runs (TAILOR_EXECUTORS)')
-  .option('--log-level <level>', 'pino log level (TAILOR_LOG_LEVEL)')
-  .action(async (options: Record<string, string | number | undefined>) => {
-    const flags: ConfigInput = {
-      host: options.host,
-      port: options.port,
-      dataDir: options.dataDir,
-      db: options.db,
-      nodeId: options.nodeId,
-      executors: options.executors,
-      logLevel: options.logLevel,
-    };
-    let server;
-    try {
-      server = await startServer({
-        config: loadConfig(flags, process.env, options.config as string | undefined),
-      });
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        console.error(`tailor: ${error.message}`);
-        process.exit(2);
-      }
-      throw error;
+  .description(
+    'run the server. Each setting comes from its flag, else its env var, else the JSON config ' +
+      'file (keys as the flags, in camelCase), else its default',
+  )
+  .option('--config <file>', 'JSON config file (env TAILOR_CONFIG)');
+// One option per setting of the table, so a setting has a flag exactly when it has an env var.
+for (const spec of CORE_SETTINGS) {
+  serve.addOption(
+    new Option(
+      `${flagOf(spec)} ${spec.arg}`,
+      `${spec.description} (env ${spec.env}${spec.defaultText === '—' ? '' : `, default ${spec.defaultText}`})`,
+    ),
+  );
+}
+serve.action(async (options: Record<string, string | undefined>) => {
+  const globals = program.opts<{ token?: string; config?: string }>();
+  const flags: ConfigInput = {};
+  for (const spec of CORE_SETTINGS) flags[spec.key] = options[spec.key];
+  flags.token ??= globals.token;
+  let config: TailorConfig;
+  try {
+    config = loadConfig(flags, process.env, options.config ?? globals.config);
+    assertKnownExecutors(config);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(`tailor: ${error.message}`);
+      process.exit(EXIT.usage);
     }
-    let stopping = false;
-    const stop = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      server.app.log.info({ signal }, 'shutting down: running tasks are requeued');
-      server.close().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          console.error(error);
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGTERM', () => stop('SIGTERM'));
-    process.on('SIGINT', () => stop('SIGINT'));
-  });
+    throw error;
+  }
+  const logger = createLogger(config.logLevel, process.stdout, resolveLogFormat(config.logFormat));
+  const server = await startServer({ config, logger });
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    server.app.log.info({ signal }, 'shutting down: running tasks are requeued');
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+});
+
+/** Checked before anything touches the data dir: a typo in --executors must not create files. */
+function assertKnownExecutors(config: TailorConfig): void {
+  if (!config.executors) return;
+  const known = builtInExecutors(config).map((executor) => executor.type);
+  const unknown = config.executors.filter((type) => !known.includes(type));
+  if (unknown.length) {
+    throw new ConfigError(
+      `executors (--executors, TAILOR_EXECUTORS): no executor for ${unknown.join(', ')}; ` +
+        `known task types: ${known.join(', ')}`,
+    );
+  }
+}
 
 function client(): TailorClient {
-  const opts = program.opts<{ url: string; token?: string }>();
+  const opts = program.opts<{ url?: string; token?: string; config?: string }>();
+  const target = resolveServerTarget(opts, process.env);
   return new TailorClient({
-    baseUrl: opts.url,
-    token: opts.token ?? process.env.TAILOR_TOKEN ?? null,
+    baseUrl: target.url,
+    token: target.token,
     WebSocket: WebSocket as unknown as SocketFactory,
   });
 }
@@ -123,21 +178,40 @@ program
   .requiredOption('--config <json>', 'task config (JSON or @path)')
   .option('--priority <n>', 'higher runs first within its lane', integer)
   .option('--max-attempts <n>', 'automatic re-runs after a crash', integer)
-  .action(async (type: string, o: { config: string; priority?: number; maxAttempts?: number }) => {
-    const text = o.config.startsWith('@') ? readFileSync(o.config.slice(1), 'utf8') : o.config;
-    let config: Record<string, unknown>;
-    try {
-      config = JSON.parse(text) as Record<string, unknown>;
-    } catch (error) {
-      throw new InvalidArgumentError(`--config is not JSON: ${(error as Error).message}`);
-    }
-    printTask(
-      await client().createTask(type, config, {
+  .option('--wait', 'wait until the task ends; the exit code says how (see below)')
+  .option('--watch', 'show its progress and log until it ends; the exit code says how')
+  .addHelpText('after', EXIT_CODES_HELP)
+  .action(
+    async (
+      type: string,
+      o: {
+        config: string;
+        priority?: number;
+        maxAttempts?: number;
+        wait?: boolean;
+        watch?: boolean;
+      },
+    ) => {
+      const text = o.config.startsWith('@') ? readFileSync(o.config.slice(1), 'utf8') : o.config;
+      let config: Record<string, unknown>;
+      try {
+        config = JSON.parse(text) as Record<string, unknown>;
+      } catch (error) {
+        throw new UsageError(`--config is not JSON: ${(error as Error).message}`);
+      }
+      const api = client();
+      const task = await api.createTask(type, config, {
         ...(o.priority !== undefined ? { priority: o.priority } : {}),
         ...(o.maxAttempts !== undefined ? { max_attempts: o.maxAttempts } : {}),
-      }),
-    );
-  });
+      });
+      if (!o.wait && !o.watch) {
+        printTask(task);
+        return;
+      }
+      if (!json()) console.log(`created ${task.id} (${task.type})`);
+      await followToExit(api, task.id, o.watch ? 'watch' : 'wait');
+    },
+  );
 
 program
   .command('show <id>')
@@ -181,62 +255,69 @@ program
   )
   .action(async (kind: string) => {
     if (!['completed', 'failed', 'cancelled', 'all'].includes(kind))
-      throw new InvalidArgumentError('kind must be completed, failed, cancelled or all');
+      throw new UsageError('kind must be completed, failed, cancelled or all');
     const data = await client().cleanup(kind as 'all');
     print(data, () => `cleaned ${data.cleaned_count} ${data.cleanup_type} task(s)`);
   });
 program
   .command('logs <id>')
   .description("print a task's log; --follow streams new lines until it ends")
-  .option('-f, --follow', 'keep streaming')
+  .option('-f, --follow', 'keep streaming until the task ends; the exit code says how')
+  .addHelpText('after', EXIT_CODES_HELP)
   .action(async (id: string, o: { follow?: boolean }) => {
     const api = client();
+    if (o.follow) {
+      await followToExit(api, id, 'logs');
+      return;
+    }
     let after = 0;
     for (;;) {
       const { logs } = await api.getLogs(id, { after_seq: after, limit: 1000 });
-      for (const line of logs)
-        console.log(
-          json() ? JSON.stringify(line) : `${line.time} ${line.level.padEnd(5)} ${line.message}`,
-        );
+      for (const line of logs) console.log(json() ? JSON.stringify(line) : formatLogLine(line));
       if (logs.length) after = logs[logs.length - 1]!.seq;
       if (logs.length < 1000) break;
     }
-    if (!o.follow) return;
-    const feed = await api.connect();
-    feed.onMessage((message) => {
-      if (message.type === 'task_log' && message.task_id === id && message.seq > after) {
-        after = message.seq;
-        console.log(
-          json()
-            ? JSON.stringify(message)
-            : `${message.time} ${message.level.padEnd(5)} ${message.message}`,
-        );
-      }
-      if (
-        message.type === 'task_status' &&
-        message.task_id === id &&
-        ['completed', 'failed', 'cancelled'].includes(message.status)
-      ) {
-        console.log(
-          `-- ${message.status}${message.error_message ? `: ${message.error_message}` : ''}`,
-        );
-        feed.close();
-      }
-      if (message.type === 'task_deleted' && message.task_id === id) feed.close();
-    });
-    feed.subscribeTask(id);
-    await new Promise<void>((resolve) => feed.onClose(resolve));
   });
 program
   .command('watch [id]')
-  .description('stream live events of one task, or of all tasks')
+  .description(
+    'follow one task until it ends (a progress bar on a terminal, plain lines otherwise, ' +
+      'JSON lines with --json); without an id, stream every event as JSON lines',
+  )
+  .addHelpText('after', EXIT_CODES_HELP)
   .action(async (id?: string) => {
-    const feed = await client().connect();
+    const api = client();
+    if (id) {
+      await followToExit(api, id, 'watch');
+      return;
+    }
+    const feed = await api.connect();
     feed.onMessage((message) => console.log(JSON.stringify(message)));
-    if (id) feed.subscribeTask(id);
-    else feed.subscribeAll();
+    feed.subscribeAll();
     await new Promise<void>((resolve) => feed.onClose(resolve));
   });
+
+/**
+ * Follow a task to its end and exit with the code for how it ended. `wait` prints only the end,
+ * `logs` the log lines, `watch` the live view (`--json`: JSON lines).
+ */
+async function followToExit(
+  api: TailorClient,
+  id: string,
+  mode: 'wait' | 'logs' | 'watch',
+): Promise<never> {
+  const end: WatchEnd = await watchTask(api, id, {
+    output: json() ? 'json' : mode === 'wait' ? 'quiet' : mode === 'logs' ? 'logs' : 'auto',
+    history: mode !== 'wait',
+  });
+  if (mode === 'wait') {
+    const task = end === 'deleted' ? null : await api.getTask(id);
+    if (json()) console.log(JSON.stringify(task ?? { task_id: id, deleted: true }, null, 2));
+    else console.log(task ? formatTask(task) : `-- task ${id} was deleted`);
+  }
+  process.exit(exitCodeOf(end));
+}
+
 program
   .command('types')
   .description('registered task types')
@@ -253,10 +334,22 @@ program
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof TailorUnreachableError) {
+    console.error(`tailor: ${error.message} — is the server running? set TAILOR_URL or --url`);
+    process.exit(EXIT.unreachable);
+  }
   if (error instanceof TailorApiError) {
     console.error(`tailor: ${error.message} (code ${error.code})`);
-    process.exit(1);
+    process.exit(EXIT.failed);
+  }
+  if (
+    error instanceof UsageError ||
+    error instanceof InvalidArgumentError ||
+    error instanceof ConfigError
+  ) {
+    console.error(`tailor: ${error.message}`);
+    process.exit(EXIT.usage);
   }
   console.error(`tailor: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
+  process.exit(EXIT.failed);
 });
