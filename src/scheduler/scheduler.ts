@@ -490,6 +490,7 @@ export class Scheduler {
             status: outcome.status,
             result: outcome.result,
             errorMessage: outcome.error,
+            message: outcome.message,
           },
           done: settle,
         });
