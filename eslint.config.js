@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'web/dist/', 'data/', 'node_modules/'] },
+  { ignores: ['dist/', 'web/dist/', 'data/', 'node_modules/', '.tmp/'] },
   js.configs.recommended,
   {
     // Plain Node scripts (the test runner); TypeScript files get their globals from @types/node.
