@@ -76,7 +76,7 @@ for (const spec of CORE_SETTINGS) {
   serve.addOption(
     new Option(
       `${flagOf(spec)} ${spec.arg}`,
-      `${spec.description} (env ${spec.env}${spec.defaultText === '—' ? '' : `, default ${spec.defaultText}`})`,
+      `${spec.description}${spec.secret ? ' — secret: prefer the env var, a flag shows in ps' : ''} (env ${spec.env}${spec.defaultText === '—' ? '' : `, default ${spec.defaultText}`})`,
     ),
   );
 }
@@ -128,9 +128,15 @@ function assertKnownExecutors(config: TailorConfig): void {
   }
 }
 
+/** `--url`, `--token`, `--json` as given to the command running now, else to the program. */
+let commandOptions: { url?: string; token?: string; json?: boolean } = {};
+
 function client(): TailorClient {
-  const opts = program.opts<{ url?: string; token?: string; config?: string }>();
-  const target = resolveServerTarget(opts, process.env);
+  // `--config` is only the program's: after `create` it is the task's config, not a file.
+  const target = resolveServerTarget(
+    { ...commandOptions, config: program.opts<{ config?: string }>().config },
+    process.env,
+  );
   return new TailorClient({
     baseUrl: target.url,
     token: target.token,
@@ -138,7 +144,7 @@ function client(): TailorClient {
   });
 }
 
-const json = (): boolean => Boolean(program.opts<{ json?: boolean }>().json);
+const json = (): boolean => Boolean(commandOptions.json);
 const print = (value: unknown, human: () => string): void => {
   console.log(json() ? JSON.stringify(value, null, 2) : human());
 };
@@ -332,6 +338,23 @@ program
         .join('\n'),
     );
   });
+
+// Client commands also take --url, --token and --json after their name (`tailor list --json`).
+for (const command of program.commands) {
+  if (command.name() === 'serve') continue;
+  command
+    .option('--url <url>', 'server URL (env TAILOR_URL)')
+    .option('--token <token>', 'bearer token (env TAILOR_TOKEN)')
+    .option('--json', 'print raw JSON');
+}
+program.hook('preAction', (_program, action) => {
+  const { url, token, json } = action.optsWithGlobals<{
+    url?: string;
+    token?: string;
+    json?: boolean;
+  }>();
+  commandOptions = { url, token, json };
+});
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof TailorUnreachableError) {

@@ -44,13 +44,16 @@ export class TailorUnreachableError extends Error {
  */
 export function unreachableReason(error: unknown): string {
   let current: unknown = error;
+  // Without a code, the innermost message ("bad port") says more than "fetch failed".
+  let innermost = error instanceof Error ? error.message : String(error);
   for (let depth = 0; depth < 5 && current; depth++) {
-    const e = current as { code?: unknown; errors?: unknown; cause?: unknown };
+    const e = current as { code?: unknown; errors?: unknown; cause?: unknown; message?: unknown };
     if (typeof e.code === 'string' && !e.code.startsWith('UND_ERR_SOCKET')) return e.code;
+    if (typeof e.message === 'string' && e.message) innermost = e.message;
     if (Array.isArray(e.errors) && e.errors.length) current = e.errors[0];
     else current = e.cause;
   }
-  return error instanceof Error ? error.message : String(error);
+  return innermost;
 }
 
 export interface StatusInfo {

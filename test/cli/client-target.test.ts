@@ -39,6 +39,11 @@ test('client commands find a server on a non-default port through TAILOR_PORT, T
     });
     assert.equal(flagWins.code, 0, flagWins.stderr);
 
+    // Client options may also follow the command.
+    const after = await runCli(['list', '--json', '--url', s.url, '--token', TOKEN]);
+    assert.equal(after.code, 0, after.stderr);
+    assert.equal((JSON.parse(after.stdout) as { tasks: unknown[] }).tasks.length, 0);
+
     const noToken = await runCli(['list'], { TAILOR_PORT: port });
     assert.equal(noToken.code, 1);
     assert.match(noToken.stderr, /code 40100/);

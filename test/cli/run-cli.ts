@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -15,9 +15,7 @@ export interface CliResult {
  * setting, plus `env`: a test says exactly where the CLI should look for the server.
  */
 export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  const clean = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !/^(TAILOR_|SD_WEBUI_|PIXIV_)/.test(key)),
-  );
+  const clean = cleanEnv();
   return new Promise((resolve) => {
     execFile(
       process.execPath,
@@ -29,6 +27,30 @@ export function runCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): Pr
       },
     );
   });
+}
+
+/** The CLI as a running child: its output so far, and its result once it exits. */
+export function startCli(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+): { stdout: () => string; result: Promise<CliResult> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    env: { ...cleanEnv(), ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const result = new Promise<CliResult>((resolve) =>
+    child.once('exit', (code) => resolve({ stdout, stderr, code: code ?? 1 })),
+  );
+  return { stdout: () => stdout, result };
+}
+
+function cleanEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !/^(TAILOR_|SD_WEBUI_|PIXIV_)/.test(key)),
+  );
 }
 
 /** A port nothing listens on (it was free a moment ago). */

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { watchTask } from '../../src/cli/watch.js';
 import { startTestServer, waitForStatus } from '../helpers/server.js';
-import { runCli } from './run-cli.js';
+import { runCli, startCli } from './run-cli.js';
 
 test('create --wait exits 0 when the task completed, 1 when it failed; a bad --config is a usage error (2)', async () => {
   const s = await startTestServer();
@@ -48,28 +48,31 @@ test('logs --follow, watch <id> and create --watch exit 3 when the task is cance
   try {
     const held = await s.client.createTask('beta', { logs: 2, progress: [40], gate: 'exit-3' });
     await s.gates.entered('exit-3');
-    const follow = runCli(['--url', s.url, 'logs', held.id, '--follow']);
-    const watch = runCli(['--url', s.url, 'watch', held.id]);
-    const created = runCli(['--url', s.url, 'create', 'beta', '--config', '{}', '--watch']);
+    const follow = startCli(['--url', s.url, 'logs', held.id, '--follow']);
+    const watch = startCli(['--url', s.url, 'watch', held.id]);
+    const created = startCli(['--url', s.url, 'create', 'beta', '--config', '{}', '--watch']);
     const queued = await eventuallyPending(s.client, 'beta');
-    // Give the children time to subscribe; one that subscribes later still gets the end first.
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // A watcher subscribes before it reads the stored log: once it has printed that, it will
+    // see the cancellation happen (one that subscribed later would only see the end).
+    await waitFor(() => follow.stdout().includes('line 2') && watch.stdout().includes('line 2'));
+    await waitFor(() => created.stdout().includes('created '));
+    await new Promise((resolve) => setTimeout(resolve, 300));
     await s.client.cancelTask(queued);
     await s.client.stopTask(held.id);
 
-    const followed = await follow;
+    const followed = await follow.result;
     assert.equal(followed.code, 3, followed.stderr);
     const lines = followed.stdout.trim().split('\n');
     assert.match(followed.stdout, /info\s+line 2\n/);
     assert.equal(lines.at(-1), '-- cancelled: stopped by user at at 40');
 
-    const watched = await watch;
+    const watched = await watch.result;
     assert.equal(watched.code, 3, watched.stderr);
     // Not a terminal: plain lines, no progress bar.
     assert.match(watched.stdout, /\[ 40%\] running: at 40/);
     assert.match(watched.stdout, /-- cancelled: stopped by user at at 40\n$/);
 
-    const createdAndWatched = await created;
+    const createdAndWatched = await created.result;
     assert.equal(createdAndWatched.code, 3, createdAndWatched.stderr);
     assert.match(createdAndWatched.stdout, /-- cancelled: cancelled before it started/);
   } finally {
@@ -140,6 +143,7 @@ test('on a terminal, watchTask draws a progress bar with the status, message and
 });
 
 async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 400 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
+  // Generous: under a loaded CI machine a CLI child takes seconds to start.
+  for (let i = 0; i < 2400 && !check(); i++) await new Promise((r) => setTimeout(r, 25));
   assert.ok(check(), 'timed out');
 }
