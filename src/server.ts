@@ -3,7 +3,13 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { ConfigError, type SettingSpecs, type TailorConfig } from './config/config.js';
+import {
+  ConfigError,
+  optionalStringSetting,
+  stringSetting,
+  type SettingSpec,
+  type TailorConfig,
+} from './config/config.js';
 import { builtInModules } from './executors/index.js';
 import { createHttpClient } from './executors/http-client.js';
 import type { ExecutorModule, ModuleContext } from './executors/module.js';
@@ -55,9 +61,35 @@ export const VERSION = (
 
 const CONSOLE_DIR = fileURLToPath(new URL('../web/dist', import.meta.url));
 
-/** Every module's settings, for `loadConfig` and `tailor serve --help`. */
-export function moduleSettings(modules: readonly ExecutorModule[]): SettingSpecs {
-  return Object.assign({}, ...modules.map((module) => module.settings)) as SettingSpecs;
+/**
+ * Every module's settings as rows of the settings table, for `loadConfig` and `tailor serve
+ * --help`. Two modules may declare one key (generate and tag both read `SD_WEBUI_URL`) only with
+ * the same env var; it is one setting then.
+ */
+export function moduleSettings(modules: readonly ExecutorModule[]): SettingSpec[] {
+  const specs = new Map<string, SettingSpec>();
+  for (const module of modules) {
+    for (const [key, spec] of Object.entries(module.settings)) {
+      const known = specs.get(key);
+      if (known) {
+        if (known.env !== spec.env)
+          throw new ConfigError(`setting ${key} is declared twice with different env vars`);
+        continue;
+      }
+      const common = { key, env: spec.env, arg: '<value>', description: spec.description };
+      specs.set(
+        key,
+        spec.default === undefined
+          ? optionalStringSetting({ ...common, ...(spec.secret ? { secret: true } : {}) })
+          : stringSetting({
+              ...common,
+              fallback: spec.default,
+              ...(spec.secret ? { secret: true } : {}),
+            }),
+      );
+    }
+  }
+  return [...specs.values()];
 }
 
 /**
@@ -73,20 +105,11 @@ export function checkModules(
   const unknown = (config.executors ?? []).filter((type) => !types.includes(type));
   if (unknown.length) {
     throw new ConfigError(
-      `executors: no task type ${unknown.map((t) => JSON.stringify(t)).join(', ')}; ` +
-        `known types are ${types.join(', ')}`,
+      `executors (--executors, TAILOR_EXECUTORS): no executor for ${unknown.join(', ')}; ` +
+        `known task types: ${types.join(', ')}`,
     );
   }
-  const envs = new Map<string, string>();
-  for (const module of modules) {
-    for (const [key, spec] of Object.entries(module.settings)) {
-      const other = envs.get(key);
-      if (other !== undefined && other !== spec.env) {
-        throw new ConfigError(`setting ${key} is declared twice with different env vars`);
-      }
-      envs.set(key, spec.env);
-    }
-  }
+  moduleSettings(modules);
 }
 
 /** The composition root: store → registry → lanes → modules → HTTP/WebSocket, then listen. */
@@ -217,7 +240,7 @@ async function moduleContext(
   const settings = Object.fromEntries(
     Object.entries(module.settings).map(([key, spec]) => [
       key,
-      config.settings[key] ?? spec.default ?? null,
+      settingValue(config.extra[key]) ?? spec.default ?? null,
     ]),
   );
   let storage: unknown = undefined;
@@ -256,4 +279,9 @@ function publicSettings(
       value: spec.secret ? null : value,
     };
   });
+}
+
+/** A module setting as `loadConfig` resolved it (a string), or null when it is not set. */
+function settingValue(value: unknown): string | null {
+  return typeof value === 'string' ? value : null;
 }

@@ -25,6 +25,37 @@ export class TailorApiError extends Error {
   }
 }
 
+/** The server could not be reached at all (nothing listening, DNS, TLS…): no envelope came back. */
+export class TailorUnreachableError extends Error {
+  constructor(
+    readonly url: string,
+    /** The system's reason, e.g. `ECONNREFUSED`. */
+    readonly reason: string,
+  ) {
+    super(`cannot reach ${url} (${reason})`);
+    this.name = 'TailorUnreachableError';
+  }
+}
+
+/**
+ * The most specific reason a request never got a response: fetch only says "fetch failed" and
+ * keeps the system error (ECONNREFUSED, ENOTFOUND…) in its cause, an AggregateError's first error
+ * when several addresses were tried.
+ */
+export function unreachableReason(error: unknown): string {
+  let current: unknown = error;
+  // Without a code, the innermost message ("bad port") says more than "fetch failed".
+  let innermost = error instanceof Error ? error.message : String(error);
+  for (let depth = 0; depth < 5 && current; depth++) {
+    const e = current as { code?: unknown; errors?: unknown; cause?: unknown; message?: unknown };
+    if (typeof e.code === 'string' && !e.code.startsWith('UND_ERR_SOCKET')) return e.code;
+    if (typeof e.message === 'string' && e.message) innermost = e.message;
+    if (Array.isArray(e.errors) && e.errors.length) current = e.errors[0];
+    else current = e.cause;
+  }
+  return innermost;
+}
+
 export interface StatusInfo {
   task_id: string;
   status: TaskStatus;
@@ -109,11 +140,16 @@ export class TailorClient {
     const headers: Record<string, string> = {};
     if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (method === 'POST' || method === 'PUT') headers['content-type'] = 'application/json';
-    const response = await this.fetchImpl(this.baseUrl + path, {
-      method,
-      headers,
-      body: method === 'POST' || method === 'PUT' ? JSON.stringify(body) : undefined,
-    });
+    let response: Response;
+    try {
+      response = await this.fetchImpl(this.baseUrl + path, {
+        method,
+        headers,
+        body: method === 'POST' || method === 'PUT' ? JSON.stringify(body) : undefined,
+      });
+    } catch (error) {
+      throw new TailorUnreachableError(this.baseUrl, unreachableReason(error));
+    }
     const text = await response.text();
     let envelope: Envelope<T>;
     try {
@@ -219,13 +255,19 @@ export class TailorClient {
       : new this.socketFactory(url.toString(), { headers });
     await new Promise<void>((resolve, reject) => {
       socket.addEventListener('open', () => resolve());
-      socket.addEventListener('error', (event) =>
+      socket.addEventListener('error', (event) => {
+        // `ws` hands over the system error (ECONNREFUSED…) when nothing answered; an HTTP refusal
+        // (401) has no code, and a browser gives no reason at all.
+        const cause = (event as { error?: unknown }).error;
+        const reached = typeof (cause as { code?: unknown } | undefined)?.code !== 'string';
         reject(
-          new Error(
-            `websocket error: ${String((event as { message?: string }).message ?? 'connection failed')}`,
-          ),
-        ),
-      );
+          !reached
+            ? new TailorUnreachableError(this.baseUrl, unreachableReason(cause))
+            : new Error(
+                `websocket error: ${String((event as { message?: string }).message ?? 'connection failed')}`,
+              ),
+        );
+      });
       socket.addEventListener('close', () =>
         reject(new Error('websocket closed before it opened')),
       );

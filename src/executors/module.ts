@@ -23,12 +23,29 @@ import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { TSchema } from 'typebox';
-import type { TailorClient, Task, TaskStatus } from '../client/index.js';
-import type { SettingSpec, SettingSpecs } from '../config/config.js';
+import type { TailorClient, Task } from '../client/index.js';
 import type { JsonObject, JsonValue } from '../domain/task.js';
 import type { ExecutorContext, ExecutorDeps, HttpClient } from '../scheduler/executor.js';
 import type { TaskService } from '../scheduler/tasks.js';
 import type { ModuleMigration, ModuleSql } from '../store/store.js';
+
+/**
+ * A configuration key a module declares (its WebUI URL, its cookie…). It is read like the core
+ * keys — flag (the key in kebab case), then env var, then config-file key, then default — and
+ * listed with them in `tailor serve --help` and the README.
+ */
+export interface SettingSpec {
+  /** Environment variable, e.g. `SD_WEBUI_URL`. */
+  env: string;
+  /** Used when no flag, env var or config-file key gives a value; absent means "not set" (null). */
+  default?: string;
+  description: string;
+  /** Never shown: not in `/api/task-types`, logs, errors, `--help` defaults or events. */
+  secret?: boolean;
+}
+
+/** Settings by their camelCase key (the config-file key). */
+export type SettingSpecs = Readonly<Record<string, SettingSpec>>;
 
 /** The resolved values: a setting with a default is always a string, one without may be null. */
 export type SettingValues<S extends SettingSpecs> = {
@@ -73,6 +90,9 @@ export interface ModuleExecutor<Config extends JsonObject> {
   run: (ctx: ExecutorContext<Config>) => Promise<JsonValue | void>;
 }
 
+/** How a followed task ended: its terminal status, or deleted while followed. */
+export type TaskEnd = 'completed' | 'failed' | 'cancelled' | 'deleted';
+
 /** The CLI's services for a module's subcommands. */
 export interface CliContext {
   /** A client that finds the server as `tailor serve` would (flags, env, config file). */
@@ -81,10 +101,10 @@ export interface CliContext {
   json(): boolean;
   /** Print a created or changed task (JSON with `--json`). */
   printTask(task: Task): void;
-  /** Follow a task until it ends, with a progress bar; resolves to its terminal status. */
-  watch(taskId: string): Promise<TaskStatus>;
-  /** The process exit code for a terminal status (0 completed, 1 failed, 3 cancelled). */
-  exitCodeOf(status: TaskStatus): number;
+  /** Follow a task until it ends, with a progress bar; resolves to how it ended. */
+  watch(taskId: string): Promise<TaskEnd>;
+  /** The process exit code for how a task ended (0 completed, 1 failed or deleted, 3 cancelled). */
+  exitCodeOf(end: TaskEnd): number;
 }
 
 export interface ExecutorModuleSpec<
@@ -162,5 +182,3 @@ export function defineExecutorModule<
     cli: (program, cli) => spec.cli?.(program, cli),
   };
 }
-
-export type { SettingSpec, SettingSpecs };

@@ -16,6 +16,7 @@ import type { TaskEvents } from '../scheduler/events.js';
 import type { TaskService } from '../scheduler/tasks.js';
 import type { Store } from '../store/store.js';
 import { DEFAULT_HUB_LIMITS, WsHub, type HubLimits } from '../ws/hub.js';
+import { installJsonBodyParser } from './json-body.js';
 import { errorBody, installErrorHandling } from './errors.js';
 import { installBodyDepthLimit } from './limits.js';
 import { createMetrics } from './metrics.js';
@@ -84,6 +85,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   // JSON is the only body type: a cross-site HTML form (urlencoded, multipart, text/plain) gets 415.
   app.removeContentTypeParser('text/plain');
+  installJsonBodyParser(app);
 
   installErrorHandling(app);
   installBodyDepthLimit(app);

@@ -307,6 +307,7 @@ export class LaneEngine {
             status: outcome.status,
             result: outcome.result,
             errorMessage: outcome.error,
+            message: outcome.message,
           },
           done: settle,
         });

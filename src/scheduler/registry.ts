@@ -96,12 +96,63 @@ export class ExecutorRegistry {
   }
 }
 
+/**
+ * One message per field, saying what would be accepted. Ajv reports an `anyOf` (a TypeBox union)
+ * as every failed branch plus "must match a schema in anyOf"; a union of literals or of types is
+ * collapsed into one line (`must be one of pending, running`, `must be string or null`), and the
+ * anyOf line itself is dropped whenever its branches already say what is wrong.
+ */
 export function describeErrors(errors: readonly ErrorObject[], prefix: string): FieldError[] {
-  return errors.map((error) => {
+  const consumed = new Set<ErrorObject>();
+  const out: FieldError[] = [];
+  const push = (error: ErrorObject, message: string): void => {
     let path = prefix + error.instancePath;
     if (error.keyword === 'required') path += `/${String(error.params.missingProperty)}`;
     if (error.keyword === 'additionalProperties')
       path += `/${String(error.params.additionalProperty)}`;
-    return { path, message: error.message ?? 'is invalid' };
-  });
+    if (!out.some((f) => f.path === path && f.message === message)) out.push({ path, message });
+  };
+  for (const error of errors) {
+    if (error.keyword !== 'anyOf') continue;
+    const branches = errors.filter(
+      (e) =>
+        e !== error &&
+        e.schemaPath.startsWith(`${error.schemaPath}/`) &&
+        e.instancePath === error.instancePath,
+    );
+    if (branches.length === 0) continue;
+    consumed.add(error);
+    const literals = branches.flatMap((e) => allowedValues(e) ?? []);
+    if (branches.every((e) => allowedValues(e) !== null)) {
+      branches.forEach((e) => consumed.add(e));
+      push(error, oneOf(literals));
+    } else if (branches.every((e) => e.keyword === 'type')) {
+      branches.forEach((e) => consumed.add(e));
+      push(
+        error,
+        `must be ${[...new Set(branches.map((e) => String(e.params.type)))].join(' or ')}`,
+      );
+    }
+  }
+  for (const error of errors) {
+    if (consumed.has(error)) continue;
+    const literals = allowedValues(error);
+    push(error, literals ? oneOf(literals) : (error.message ?? 'is invalid'));
+  }
+  return out;
+}
+
+/** The values an `enum` or `const` error allows, else null. */
+function allowedValues(error: ErrorObject): unknown[] | null {
+  if (error.keyword === 'enum' && Array.isArray(error.params.allowedValues))
+    return error.params.allowedValues as unknown[];
+  if (error.keyword === 'const') return [error.params.allowedValue];
+  return null;
+}
+
+function oneOf(values: readonly unknown[]): string {
+  const shown = [...new Set(values)].map((v) =>
+    typeof v === 'string' && v ? v : JSON.stringify(v),
+  );
+  return shown.length === 1 ? `must be ${shown[0]!}` : `must be one of ${shown.join(', ')}`;
 }

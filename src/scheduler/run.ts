@@ -23,6 +23,8 @@ export type RunOutcome =
       status: 'completed' | 'failed' | 'cancelled';
       result: JsonValue | null;
       error: string | null;
+      /** What the task's message says from now on: what happened, not the last progress line. */
+      message: string;
     }
   | { kind: 'release'; message: string }
   | { kind: 'abandon' };
@@ -289,28 +291,44 @@ export class Run {
       // stored and returned by the API: scrub it like a log line.
       result = scrubJson(toJson(value), this.secrets);
     } catch {
+      const error = 'executor returned a result that is not JSON';
+      return { kind: 'finish', status: 'failed', result: null, error, message: `failed: ${error}` };
+    }
+    if (reason?.kind === 'cancel') {
+      // Where it was when it stopped is worth keeping: "stopped by user at batch 1/2 · step 36/60".
+      const at = this.progressMessage.replace(/\s*·?\s*eta [^·]*$/i, '').trim();
       return {
         kind: 'finish',
-        status: 'failed',
-        result: null,
-        error: 'executor returned a result that is not JSON',
+        status: 'cancelled',
+        result,
+        error: reason.message,
+        message: at ? `${reason.message} at ${at}` : reason.message,
       };
     }
-    if (reason?.kind === 'cancel')
-      return { kind: 'finish', status: 'cancelled', result, error: reason.message };
     if ('ok' in settlement && !settlement.ok) {
       // An ExecutorFailure keeps what the executor produced before it failed.
       const partial =
         settlement.error instanceof ExecutorFailure ? safeJson(settlement.error.result) : null;
+      const error = describeError(settlement.error, this.secrets);
       return {
         kind: 'finish',
         status: 'failed',
         result: partial,
-        error: describeError(settlement.error, this.secrets),
+        error,
+        message: `failed: ${error}`.slice(0, 1000),
       };
     }
-    return { kind: 'finish', status: 'completed', result, error: null };
+    return { kind: 'finish', status: 'completed', result, error: null, message: summaryOf(result) };
   }
+}
+
+/** A completed task's message: the result's own `summary` line when the executor gives one. */
+function summaryOf(result: JsonValue | null): string {
+  if (result !== null && typeof result === 'object' && !Array.isArray(result)) {
+    const summary = result.summary;
+    if (typeof summary === 'string' && summary.trim()) return summary.trim().slice(0, 1000);
+  }
+  return 'done';
 }
 
 function safeJson(value: unknown): JsonValue | null {

@@ -115,6 +115,8 @@ export interface Finish {
   status: TerminalStatus;
   result?: JsonValue | null;
   errorMessage?: string | null;
+  /** What the task's message says once it has ended; omitted or null keeps the last one. */
+  message?: string | null;
 }
 
 export interface Release {

@@ -4,6 +4,7 @@ import taskEvents from './0003_task_events.js';
 import hotPath from './0004_hot_path.js';
 import inlineEvents from './0005_inline_events.js';
 import quietLanes from './0006_quiet_lanes.js';
+import finishMessage from './0007_finish_message.js';
 
 /** Numbered, append-only, the same versions as the SQLite store. A released migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -17,4 +18,7 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   { version: 5, name: 'inline_events', sql: inlineEvents },
   // PostgreSQL only (a lane a hand-off found empty is not announced); SQLite has no version 6.
   { version: 6, name: 'quiet_lanes', sql: quietLanes },
+  // PostgreSQL only (the hand-off writes a finished task's final message); SQLite needs no
+  // migration for that, its finish is a plain UPDATE.
+  { version: 7, name: 'finish_message', sql: finishMessage },
 ];

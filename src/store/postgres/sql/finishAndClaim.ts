@@ -14,7 +14,7 @@ interface HandOffRow extends TaskRow {
 /**
  * Fenced finishes, then a claim of the head of every requested lane that has no running task,
  * each claimed attempt with its first log line — one call of `tailor_finish_and_claim`
- * (migrations 4–6), so one round trip and one commit. Finishes that lost their fence change
+ * (migrations 4–7), so one round trip and one commit. Finishes that lost their fence change
  * nothing.
  */
 export async function finishAndClaim(
@@ -27,7 +27,7 @@ export async function finishAndClaim(
   const rows = await db.prepared<HandOffRow>(
     'tailor_finish_and_claim',
     `SELECT * FROM tailor_finish_and_claim($1::text[], $2::text[], $3::text[], $4::text[],
-       $5::text[], $6::text[], $7::text[], $8, $9, $10)`,
+       $5::text[], $11::text[], $6::text[], $7::text[], $8, $9, $10)`,
     [
       finishes.map((f) => f.taskId),
       finishes.map((f) => f.token),
@@ -39,6 +39,7 @@ export async function finishAndClaim(
       request.claim?.owner.node ?? null,
       request.claim?.owner.instance ?? null,
       request.claim?.leaseMs ?? 0,
+      finishes.map((f) => pgTextOrNull(f.message)),
     ],
   );
   const finishOrder = new Map(finishes.map((f, i) => [f.taskId, i]));

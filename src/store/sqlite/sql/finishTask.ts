@@ -12,6 +12,7 @@ export function finishTask(db: SqliteDb, finish: Finish, now: string): Task | nu
     .stmt(
       `UPDATE tasks
           SET version = version + 1, status = ?, result = ?, error_message = ?,
+              message = coalesce(?, message),
               progress = CASE WHEN ? = 'completed' THEN 100 ELSE progress END,
               lease_expires_at = NULL, cancel_requested = 0, completed_at = ?, updated_at = ?
         WHERE id = ? AND claim_token = ? AND status = 'running'
@@ -21,6 +22,7 @@ export function finishTask(db: SqliteDb, finish: Finish, now: string): Task | nu
       finish.status,
       finish.result === undefined || finish.result === null ? null : JSON.stringify(finish.result),
       finish.errorMessage ?? null,
+      finish.message ?? null,
       finish.status,
       now,
       now,
