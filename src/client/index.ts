@@ -217,9 +217,7 @@ export class TailorClient {
     return this.call('/api/task/logs', { task_id: taskId, ...options });
   }
 
-  getGallery(
-    query: GalleryQuery = {},
-  ): Promise<{
+  getGallery(query: GalleryQuery = {}): Promise<{
     images: GalleryImage[];
     pagination: { page: number; page_size: number; total: number };
   }> {

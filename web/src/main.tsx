@@ -1,11 +1,16 @@
-import { App as AntApp, ConfigProvider } from 'antd';
+import { App as AntApp, ConfigProvider, theme } from 'antd';
+import enUS from 'antd/locale/en_US';
+import zhCN from 'antd/locale/zh_CN';
 import { StrictMode, useEffect, useState, type ReactNode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { ConsoleApp } from './App.js';
 import { LiveFeed } from './feed/LiveFeed.js';
 import { LiveFeedContext } from './feed/useLiveFeed.js';
+import { useT } from './i18n/index.js';
+import { ThemeContext } from './prefs/ThemeContext.js';
+import { useTheme } from './prefs/theme.js';
 import { SessionProvider, useSession } from './session/Session.js';
 import { takeTokenFromUrl } from './session/token.js';
+import { Shell } from './shell/Shell.js';
 import './styles.css';
 
 /** One socket per client: a new token makes a new client, and so a new connection. */
@@ -22,18 +27,35 @@ function LiveFeedProvider({ children }: { children: ReactNode }) {
   return <LiveFeedContext.Provider value={feed}>{children}</LiveFeedContext.Provider>;
 }
 
+/** antd's theme and locale follow the user's choices. */
+function Root() {
+  const themeState = useTheme();
+  const { language } = useT();
+  return (
+    <ThemeContext.Provider value={themeState}>
+      <ConfigProvider
+        locale={language === 'zh' ? zhCN : enUS}
+        theme={{
+          algorithm: themeState.dark ? theme.darkAlgorithm : theme.defaultAlgorithm,
+          token: { colorPrimary: '#1677ff', borderRadius: 6 },
+        }}
+      >
+        <AntApp>
+          <SessionProvider>
+            <LiveFeedProvider>
+              <Shell />
+            </LiveFeedProvider>
+          </SessionProvider>
+        </AntApp>
+      </ConfigProvider>
+    </ThemeContext.Provider>
+  );
+}
+
 takeTokenFromUrl();
 
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
-    <ConfigProvider theme={{ token: { colorPrimary: '#1677ff', borderRadius: 6 } }}>
-      <AntApp>
-        <SessionProvider>
-          <LiveFeedProvider>
-            <ConsoleApp />
-          </LiveFeedProvider>
-        </SessionProvider>
-      </AntApp>
-    </ConfigProvider>
+    <Root />
   </StrictMode>,
 );
