@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { overrideOf, draftOf } from '../../src/executors/generate/console/api.js';
 import { describeSidecar } from '../../web/src/gallery/sidecar.js';
 import { columnsFor, visibleRows } from '../../web/src/gallery/windowing.js';
-import { parseHash } from '../../web/src/router.js';
+import { parseHash } from '../../web/src/routePath.js';
 import { visibleMessage } from '../../web/src/tasks/taskMessage.js';
 
 describe('task rows', () => {

@@ -1,14 +1,12 @@
 import { useSyncExternalStore } from 'react';
+import { parseHash, type Route } from './routePath.js';
+
+export { parseHash, type Route };
 
 /**
  * A hash router (`#/gallery?task=…`): the server serves one index.html at `/` only, so History
  * routes would 404 on reload. react-router 7 is not a dependency; this is all the console needs.
  */
-export interface Route {
-  /** `/tasks`, `/gallery`, `/generate` … */
-  path: string;
-  params: URLSearchParams;
-}
 
 function subscribe(listener: () => void): () => void {
   window.addEventListener('hashchange', listener);
@@ -16,12 +14,6 @@ function subscribe(listener: () => void): () => void {
 }
 
 const snapshot = () => window.location.hash;
-
-export function parseHash(hash: string): Route {
-  const raw = hash.replace(/^#/, '') || '/tasks';
-  const [path = '/tasks', query = ''] = raw.split('?', 2);
-  return { path: path.startsWith('/') ? path : `/${path}`, params: new URLSearchParams(query) };
-}
 
 export function useRoute(): Route {
   const hash = useSyncExternalStore(subscribe, snapshot);

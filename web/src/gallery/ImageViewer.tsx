@@ -132,7 +132,7 @@ export function ImageViewer({ images, index, total, onIndex, onClose }: Props) {
               >
                 −
               </Button>
-              <Button aria-label={t('gallery.zoomReset')} onClick={() => setZoom(FIT)}>
+              <Button aria-label={`1:1 ${t('gallery.zoomReset')}`} onClick={() => setZoom(FIT)}>
                 1:1
               </Button>
               <Button

@@ -90,6 +90,15 @@ export function Shell() {
                 <a
                   href={href(`/${item.key}`)}
                   aria-current={item.key === section ? 'page' : undefined}
+                  style={
+                    item.key === section
+                      ? {
+                          background: token.colorFillSecondary,
+                          color: token.colorText,
+                          boxShadow: `inset 3px 0 0 ${token.colorPrimary}`,
+                        }
+                      : undefined
+                  }
                   title={item.label}
                   onClick={() => narrow && setCollapsed(true)}
                   data-testid={`nav-${item.key}`}

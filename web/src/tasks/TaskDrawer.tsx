@@ -1,4 +1,4 @@
-import { Alert, Descriptions, Drawer, Image, Progress, Space, Tag, Typography } from 'antd';
+import { Alert, Descriptions, Drawer, Image, Progress, Space, Typography } from 'antd';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { Task, TaskLog } from '../../../src/client/index.js';
 import { useFeedMessages, useFeedState } from '../feed/useLiveFeed.js';
@@ -8,8 +8,9 @@ import { useConsoleModules } from '../modules/registry.js';
 import { useSession } from '../session/Session.js';
 import { describeError } from './errors.js';
 import { mergeLogs } from './logs.js';
-import { STATUS_COLOR, formatTime } from './status.js';
+import { formatTime } from './status.js';
 import { TaskActions } from './TaskActions.js';
+import { StatusTag } from './StatusTag.js';
 import { TaskImage } from './TaskImage.js';
 import { visibleMessage } from './taskMessage.js';
 
@@ -161,13 +162,7 @@ export function TaskDrawer({ taskId, onClose, onChanged, onDeleted }: Props) {
             <Descriptions size="small" column={2} bordered>
               <Descriptions.Item label={t('drawer.type')}>{task.type}</Descriptions.Item>
               <Descriptions.Item label={t('drawer.status')}>
-                <Tag
-                  color={STATUS_COLOR[task.status]}
-                  data-testid="drawer-status"
-                  data-status={task.status}
-                >
-                  {t(`status.${task.status}`)}
-                </Tag>
+                <StatusTag status={task.status} testId="drawer-status" />
               </Descriptions.Item>
               <Descriptions.Item label={t('drawer.progress')} span={2}>
                 <Progress percent={task.progress} size="small" aria-label={t('drawer.progress')} />

@@ -1,9 +1,10 @@
-import { Button, Empty, Pagination, Progress, Spin, Tag, Typography } from 'antd';
+import { Button, Empty, Pagination, Progress, Spin, Typography } from 'antd';
 import type { ReactNode } from 'react';
 import type { Task } from '../../../src/client/index.js';
 import { useT, type MessageKey } from '../i18n/index.js';
 import type { TaskPage } from './liveRows.js';
-import { STATUS_COLOR, formatTime } from './status.js';
+import { formatTime } from './status.js';
+import { StatusTag } from './StatusTag.js';
 import { TaskActions } from './TaskActions.js';
 import { visibleMessage } from './taskMessage.js';
 
@@ -75,11 +76,7 @@ export function TaskTable({
       key: 'status',
       title: 'tasks.col.status',
       width: 110,
-      render: (task) => (
-        <Tag color={STATUS_COLOR[task.status]} data-testid="task-status" data-status={task.status}>
-          {t(`status.${task.status}`)}
-        </Tag>
-      ),
+      render: (task) => <StatusTag status={task.status} testId="task-status" />,
     },
     {
       key: 'progress',

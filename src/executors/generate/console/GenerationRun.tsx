@@ -1,13 +1,12 @@
-import { Alert, Button, Card, Progress, Space, Tag, Typography } from 'antd';
+import { Alert, Button, Card, Progress, Space, Typography } from 'antd';
 import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { Task } from '../../../client/index.js';
 import { useFeedMessages, useFeedState } from '../../../../web/src/feed/useLiveFeed.js';
 import { fileUrl, useFileUrl } from '../../../../web/src/files/useFileUrl.js';
-import { useT } from '../../../../web/src/i18n/index.js';
 import { navigate } from '../../../../web/src/router.js';
 import { useSession } from '../../../../web/src/session/Session.js';
-import { STATUS_COLOR } from '../../../../web/src/tasks/status.js';
+import { StatusTag } from '../../../../web/src/tasks/StatusTag.js';
 import { visibleMessage } from '../../../../web/src/tasks/taskMessage.js';
 import { previewPath } from './api.js';
 
@@ -88,7 +87,6 @@ export function GenerationRun({
   previewAvailable: boolean;
 }) {
   const { t } = useTranslation('generate');
-  const { t: ts } = useT();
   const { client } = useSession();
   const { connection } = useFeedState();
   const [task, setTask] = useState<Task | null>(null);
@@ -157,9 +155,7 @@ export function GenerationRun({
     >
       <Space orientation="vertical" style={{ width: '100%' }}>
         <Space wrap>
-          <Tag color={STATUS_COLOR[task.status]} data-testid="run-status" data-status={task.status}>
-            {ts(`status.${task.status}`)}
-          </Tag>
+          <StatusTag status={task.status} testId="run-status" />
           <Typography.Text code>{task.id}</Typography.Text>
         </Space>
         <Progress
