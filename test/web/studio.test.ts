@@ -423,12 +423,16 @@ describe('studio', { skip }, () => {
             await screenshot(page, `new-task-${language}-${theme}`);
             if (language === 'en')
               for (const v of await axeViolations(page)) violations.push(`new task ${theme}: ${v}`);
+            await page.keyboard.press('Escape');
+            await page.locator('[data-testid="create-type"]').waitFor({ state: 'hidden' });
             await page.goto(`${server.url}/#/tasks?task=${done.id}`);
             await page.locator('[data-testid="drawer-status"]').waitFor();
             await page.waitForTimeout(300);
             await screenshot(page, `task-drawer-${language}-${theme}`);
             if (language === 'en')
               for (const v of await axeViolations(page)) violations.push(`drawer ${theme}: ${v}`);
+            await page.keyboard.press('Escape');
+            await page.locator('[data-testid="task-drawer"]').waitFor({ state: 'hidden' });
             // A narrow screen: the navigation collapses, the actions column stays in view.
             await page.setViewportSize({ width: 420, height: 860 });
             await page.goto(`${server.url}/#/tasks`);

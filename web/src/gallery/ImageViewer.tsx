@@ -99,9 +99,11 @@ export function ImageViewer({ images, index, total, onIndex, onClose }: Props) {
               <img
                 src={src}
                 alt={image.file}
+                // Fit fills the stage (small images are scaled up too); other zooms are relative
+                // to the image's own pixels.
                 style={
                   zoom === FIT
-                    ? undefined
+                    ? { width: '100%', height: '100%', objectFit: 'contain' }
                     : { maxWidth: 'none', maxHeight: 'none', transform: `scale(${scale})` }
                 }
                 data-testid="viewer-image"

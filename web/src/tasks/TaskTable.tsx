@@ -75,7 +75,7 @@ export function TaskTable({
     {
       key: 'status',
       title: 'tasks.col.status',
-      width: 110,
+      width: 140,
       render: (task) => <StatusTag status={task.status} testId="task-status" />,
     },
     {
