@@ -185,6 +185,7 @@ describe('generation progress', () => {
     progress,
     eta_relative: 0,
     textinfo: null,
+    current_image: null,
     state: {
       job: '',
       job_count,

@@ -58,6 +58,13 @@ export const MODELS = [
   'sd_xl_base_1.0.safetensors [31e35c80fc]',
 ];
 
+export const VAES = ['kl-f8-anime2.ckpt', 'vae-ft-mse-840000-ema-pruned.safetensors'];
+export const UPSCALERS = ['None', 'Lanczos', 'Nearest', 'R-ESRGAN 4x+', 'R-ESRGAN 4x+ Anime6B'];
+export const LATENT_UPSCALE_MODES = ['Latent', 'Latent (antialiased)', 'Latent (bicubic)'];
+export const LORAS = ['add_detail', 'cyberpunk_style', 'style', 'detail'];
+/** The colour of the live preview image (`current_image`) while a job samples. */
+export const PREVIEW_RGB: readonly [number, number, number] = [10, 200, 30];
+
 interface JobState {
   job: string;
   job_count: number;
@@ -82,6 +89,8 @@ const IDLE: JobState = {
 
 export class FakeSdWebui {
   readonly requests: RecordedRequest[] = [];
+  /** Progress answers that carried a preview image. */
+  previewsServed = 0;
   stepDelayMs: number;
   returnGrid: boolean;
   interrupts = 0;
@@ -186,7 +195,35 @@ export class FakeSdWebui {
       case 'POST /sdapi/v1/txt2img':
         return this.txt2img(body, res);
       case 'GET /sdapi/v1/progress':
-        return send(res, 200, this.progress());
+        return send(
+          res,
+          200,
+          this.progress(url.searchParams.get('skip_current_image') === 'false'),
+        );
+      case 'GET /sdapi/v1/sd-vae':
+        return send(
+          res,
+          200,
+          VAES.map((model_name) => ({ model_name, filename: `/models/VAE/${model_name}` })),
+        );
+      case 'GET /sdapi/v1/upscalers':
+        return send(
+          res,
+          200,
+          UPSCALERS.map((name) => ({ name, model_name: null, model_path: null, scale: 4 })),
+        );
+      case 'GET /sdapi/v1/latent-upscale-modes':
+        return send(
+          res,
+          200,
+          LATENT_UPSCALE_MODES.map((name) => ({ name })),
+        );
+      case 'GET /sdapi/v1/loras':
+        return send(
+          res,
+          200,
+          LORAS.map((name) => ({ name, alias: name, path: `/models/Lora/${name}.safetensors` })),
+        );
       case 'POST /sdapi/v1/interrupt':
         this.interrupts++;
         if (this.jobActive) {
@@ -224,11 +261,12 @@ export class FakeSdWebui {
     }
   }
 
-  private progress(): unknown {
+  private progress(withImage: boolean): unknown {
     const s = this.state;
     if (!this.jobActive || s.job_count === 0) {
       return { progress: 0, eta_relative: 0, state: { ...s }, current_image: null, textinfo: null };
     }
+    this.previewsServed += withImage ? 1 : 0;
     // The WebUI's own formula (modules/api/api.py progressapi).
     let progress = 0.01 + s.job_no / s.job_count;
     if (s.sampling_steps > 0) progress += ((1 / s.job_count) * s.sampling_step) / s.sampling_steps;
@@ -238,7 +276,7 @@ export class FakeSdWebui {
       progress: Math.min(progress, 1),
       eta_relative: eta,
       state: { ...s },
-      current_image: null,
+      current_image: withImage ? previewPng().toString('base64') : null,
       textinfo: null,
     };
   }
@@ -410,4 +448,9 @@ function send(res: ServerResponse, status: number, body: unknown): void {
     'content-length': Buffer.byteLength(text),
   });
   res.end(text);
+}
+
+/** The live preview the fake sends while sampling: a 4×4 PNG of PREVIEW_RGB. */
+export function previewPng(): Buffer {
+  return solidPng(4, 4, PREVIEW_RGB);
 }

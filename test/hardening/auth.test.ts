@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { builtInModules } from '../../src/executors/index.js';
+import { FakeSdWebui } from '../fakes/sd-webui.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { assertEnvelope, request, upgradeStatus, wsUrl } from './harness.js';
 
@@ -30,8 +32,14 @@ async function documentedRoutes(url: string): Promise<Route[]> {
 describe('with a token, every documented route and the WebSocket need it', () => {
   let s: TestServer;
   let routes: Route[] = [];
+  let webui: FakeSdWebui;
   before(async () => {
-    s = await startTestServer({ config: { token: TOKEN, allowedOrigins: [ALLOWED] } });
+    // Every built-in module too: its routes are in the matrix as well (generate's peer is a fake).
+    webui = await FakeSdWebui.start();
+    s = await startTestServer({
+      config: { token: TOKEN, allowedOrigins: [ALLOWED], sdWebuiUrl: webui.url },
+      server: { modules: builtInModules },
+    });
     // Besides the documented routes: the API browser, and an unknown route (401, not 404: an
     // unauthenticated caller learns nothing about which routes exist).
     routes = [
@@ -41,7 +49,10 @@ describe('with a token, every documented route and the WebSocket need it', () =>
       { method: 'POST', path: '/api/nothing' },
     ];
   });
-  after(() => s.dispose());
+  after(async () => {
+    await s.dispose();
+    await webui.close();
+  });
 
   test('the OpenAPI document lists the routes (sanity)', () => {
     console.log(`auth matrix: ${routes.length} documented routes`);

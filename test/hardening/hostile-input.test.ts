@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { GenerateTaskConfigSchema } from '../../src/executors/generate/index.js';
+import { builtInModules } from '../../src/executors/index.js';
+import { FakeSdWebui } from '../fakes/sd-webui.js';
 import type { Task } from '../../src/client/index.js';
 import { startTestServer, waitForStatus, type TestServer } from '../helpers/server.js';
-import { testExecutor } from '../helpers/executors.js';
-import { TEST_TYPES } from '../helpers/server.js';
 import {
   FUZZ_RUNS,
   assertEnvelope,
@@ -184,16 +183,15 @@ describe('hostile input never gets a 5xx, a bare body or a crash', () => {
   let cases = 0;
   const snapshot: Task[] = [];
   let configId = '';
+  let webui: FakeSdWebui;
   let fileTask = '';
 
   before(async () => {
+    webui = await FakeSdWebui.start();
+    // The built-in modules and their routes, generate against a fake WebUI.
     s = await startTestServer({
-      config: { bodyLimit: 256 * 1024 },
-      server: { hubLimits: { maxMessagesPerSecond: 1_000_000 } },
-      executors: (recorder, gates) => [
-        ...TEST_TYPES.map((type) => testExecutor(type, { recorder, gates })),
-        { ...testExecutor('generate', { recorder, gates }), schema: GenerateTaskConfigSchema },
-      ],
+      config: { bodyLimit: 256 * 1024, sdWebuiUrl: webui.url },
+      server: { hubLimits: { maxMessagesPerSecond: 1_000_000 }, modules: builtInModules },
     });
     // A running task (alpha, held at a gate), one waiting behind it, and a finished one with a file.
     const running = await s.client.createTask('alpha', { gate: 'hold', label: 'running' });
@@ -217,6 +215,7 @@ describe('hostile input never gets a 5xx, a bare body or a crash', () => {
     console.log(`hostile input: ${cases} HTTP and WebSocket cases`);
     s.gates.open('hold');
     await s.dispose();
+    await webui.close();
   });
 
   const known = (): string[] => snapshot.map((t) => t.id);

@@ -58,7 +58,7 @@ export async function startTestServer(
     },
     options.env ?? {},
     undefined,
-    moduleSettings(builtInModules),
+    moduleSettings([...builtInModules, ...(options.server?.modules ?? [])]),
   );
   const executors = options.executors
     ? options.executors(recorder, gates)

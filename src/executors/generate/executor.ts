@@ -20,6 +20,8 @@ import {
 } from '../../scheduler/executor.js';
 import { GenerateTaskConfigSchema, type GenerateTaskConfig } from './config-schema.js';
 import { EXTENSION, decodeBase64Image, detectImageFormat, writeFileAtomically } from './images.js';
+import { CatalogCache, refuseUnknownNames, unknownNames } from './catalog.js';
+import type { Previews } from './previews.js';
 import { GenerationProgress } from './progress.js';
 import { buildTxt2ImgRequest } from './request.js';
 import {
@@ -41,6 +43,10 @@ export interface GenerateExecutorOptions {
   generationTimeoutMs?: number;
   /** Probe, progress and interrupt calls. */
   requestTimeoutMs?: number;
+  /** Where live previews go; none are fetched without it. */
+  previews?: Previews;
+  /** The WebUI's name lists (checked at creation); a fresh cache per executor without it. */
+  catalog?: CatalogCache;
 }
 
 export type GeneratedImage = {
@@ -71,6 +77,7 @@ export function createGenerateExecutor(
   options: GenerateExecutorOptions,
 ): ExecutorDefinition<GenerateTaskConfig> {
   const settings = { ...DEFAULTS, ...definedOnly(options) };
+  const catalog = options.catalog ?? new CatalogCache();
   const clientFor = (http: HttpClient): WebuiClient =>
     new WebuiClient({ url: options.webuiUrl, http: options.http ?? http });
 
@@ -78,7 +85,7 @@ export function createGenerateExecutor(
     type: 'generate',
     description: 'Generate images with Stable Diffusion WebUI (txt2img)',
     schema: GenerateTaskConfigSchema,
-    async precheck(_config, deps) {
+    async precheck(config, deps) {
       const client = clientFor(deps.http);
       try {
         await client.probe({ timeoutMs: settings.requestTimeoutMs });
@@ -93,8 +100,12 @@ export function createGenerateExecutor(
           reason,
         });
       }
+      const offered = await catalog.get(client, settings.requestTimeoutMs).catch(() => null);
+      // The WebUI answered the probe; should its lists fail, the names are left to the run.
+      if (offered) refuseUnknownNames(unknownNames(config, offered, client.url));
     },
-    run: (ctx) => new Generation(ctx, clientFor(ctx.http), settings).run(),
+    run: (ctx) =>
+      new Generation(ctx, clientFor(ctx.http), settings, options.previews ?? null).run(),
   };
 }
 
@@ -109,6 +120,7 @@ class Generation {
     private readonly ctx: ExecutorContext<GenerateTaskConfig>,
     private readonly client: WebuiClient,
     private readonly settings: typeof DEFAULTS,
+    private readonly previews: Previews | null,
   ) {
     this.config = ctx.config;
     this.progress = new GenerationProgress(this.config.loop_count);
@@ -202,10 +214,14 @@ class Generation {
       while (!signal.aborted) {
         try {
           await sleep(this.settings.progressPollMs, undefined, { signal });
+          const withImage = this.previews?.due(ctx.task.id) ?? false;
           const sample = await this.client.progress({
             signal,
             timeoutMs: this.settings.requestTimeoutMs,
+            withImage,
           });
+          if (withImage && sample.current_image && !signal.aborted)
+            this.previews?.put(ctx.task.id, sample.current_image);
           this.report(sample);
         } catch (error) {
           if (signal.aborted) return;
@@ -220,6 +236,7 @@ class Generation {
       stop: async () => {
         stopper.abort();
         await done;
+        this.previews?.drop(ctx.task.id);
       },
     };
   }

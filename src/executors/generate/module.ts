@@ -11,6 +11,10 @@ import { ConfigStore } from './storage/configs.js';
 import { POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS } from './storage/migrations.js';
 import { generateCli } from './cli.js';
 import { resolveStoredConfig } from './stored-config.js';
+import { CatalogCache } from './catalog.js';
+import { Previews } from './previews.js';
+import { webuiRoutes } from './routes/webui.js';
+import { WebuiClient } from './webui-client.js';
 
 const SETTINGS = {
   sdWebuiUrl: {
@@ -22,8 +26,19 @@ const SETTINGS = {
 
 /** Timings are adjustable for tests; the WebUI URL is the `sdWebuiUrl` setting. */
 export function createGenerateModule(
-  timings: Omit<GenerateExecutorOptions, 'webuiUrl' | 'http'> = {},
+  timings: Omit<GenerateExecutorOptions, 'webuiUrl' | 'http' | 'previews' | 'catalog'> = {},
 ): ExecutorModule {
+  // Shared by the executor and the routes of every server in this process: previews are keyed by
+  // task id, name lists by WebUI URL.
+  const previews = new Previews();
+  const catalogs = new Map<string, CatalogCache>();
+  const catalogFor = (url: string): CatalogCache => {
+    let cache = catalogs.get(url);
+    if (!cache) catalogs.set(url, (cache = new CatalogCache()));
+    return cache;
+  };
+  const urlOf = (settings: { sdWebuiUrl: string }): string =>
+    settings.sdWebuiUrl.replace(/\/+$/, '');
   return defineExecutorModule<GenerateTaskConfig, typeof SETTINGS, ConfigStore>({
     type: 'generate',
     description: 'Generate images with Stable Diffusion WebUI (txt2img)',
@@ -36,13 +51,21 @@ export function createGenerateModule(
     executor: (ctx) => ({
       ...createGenerateExecutor({
         ...timings,
-        webuiUrl: ctx.settings.sdWebuiUrl.replace(/\/+$/, ''),
+        webuiUrl: urlOf(ctx.settings),
+        previews,
+        catalog: catalogFor(urlOf(ctx.settings)),
       }),
       prepare: (input) => resolveStoredConfig(ctx.storage, input),
     }),
     routes: (ctx) => async (app) => {
       await app.register(configRoutes, { store: ctx.storage });
       await app.register(generateRoutes, { tasks: ctx.tasks });
+      await app.register(webuiRoutes, {
+        client: new WebuiClient({ url: urlOf(ctx.settings), http: ctx.http }),
+        catalog: catalogFor(urlOf(ctx.settings)),
+        previews,
+        timeoutMs: timings.requestTimeoutMs ?? 10_000,
+      });
     },
     cli: generateCli,
   });

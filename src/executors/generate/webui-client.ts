@@ -67,6 +67,21 @@ export interface WebuiProgress {
   eta_relative: number;
   state: ProgressState;
   textinfo: string | null;
+  /** Base64 PNG of the image being sampled; only when asked for and the WebUI has one. */
+  current_image: string | null;
+}
+
+/**
+ * What the WebUI offers, by the names a generation config uses. A list is null when the WebUI
+ * does not serve it (an older WebUI, or the LoRA extension disabled): nothing is checked then.
+ */
+export interface WebuiCatalog {
+  samplers: string[] | null;
+  /** Checkpoint titles (`name.safetensors [hash]`) and bare names, as `sd_model_checkpoint` takes. */
+  models: string[] | null;
+  vaes: string[] | null;
+  upscalers: string[] | null;
+  loras: string[] | null;
 }
 
 export type WebuiErrorKind = 'unreachable' | 'connection-lost' | 'timeout' | 'http' | 'protocol';
@@ -131,10 +146,11 @@ export class WebuiClient {
     return { images: body.images as string[], info: parseInfo(body.info) };
   }
 
-  async progress(options: CallOptions): Promise<WebuiProgress> {
+  /** The current job's progress; with `withImage`, also its preview image (a larger answer). */
+  async progress(options: CallOptions & { withImage?: boolean }): Promise<WebuiProgress> {
     const body = await this.call(
       'GET',
-      'sdapi/v1/progress?skip_current_image=true',
+      `sdapi/v1/progress?skip_current_image=${options.withImage ? 'false' : 'true'}`,
       'progress',
       options,
     );
@@ -157,7 +173,45 @@ export class WebuiClient {
         interrupted: state.interrupted === true,
         skipped: state.skipped === true,
       },
+      current_image:
+        typeof body.current_image === 'string' && body.current_image !== ''
+          ? body.current_image
+          : null,
     };
+  }
+
+  /** Samplers, checkpoints, VAEs, upscalers and LoRAs, fetched together. */
+  async catalog(options: CallOptions): Promise<WebuiCatalog> {
+    const list = async (path: string, names: (item: Record<string, unknown>) => unknown[]) => {
+      try {
+        const body = await this.call('GET', path, path.split('/').pop() ?? path, options);
+        if (!Array.isArray(body)) return null;
+        return [
+          ...new Set(
+            body.flatMap((item) =>
+              isObject(item)
+                ? names(item).filter((n): n is string => typeof n === 'string' && n !== '')
+                : [],
+            ),
+          ),
+        ];
+      } catch (error) {
+        if (error instanceof WebuiError && error.kind === 'http' && error.status === 404)
+          return null;
+        throw error;
+      }
+    };
+    const [samplers, models, vaes, upscalers, latent, loras] = await Promise.all([
+      list('sdapi/v1/samplers', (s) => [s.name, ...(Array.isArray(s.aliases) ? s.aliases : [])]),
+      list('sdapi/v1/sd-models', (m) => [m.title, m.model_name]),
+      list('sdapi/v1/sd-vae', (v) => [v.model_name]),
+      list('sdapi/v1/upscalers', (u) => [u.name]),
+      list('sdapi/v1/latent-upscale-modes', (u) => [u.name]),
+      list('sdapi/v1/loras', (l) => [l.name, l.alias]),
+    ]);
+    // Hires fix takes a latent mode ("Latent (bicubic)") as well as an upscaler model.
+    const allUpscalers = upscalers && [...upscalers, ...(latent ?? [])];
+    return { samplers, models, vaes, upscalers: allUpscalers, loras };
   }
 
   /** Stops whatever the WebUI is generating: only call it while this task's request is in flight. */
