@@ -72,6 +72,9 @@ async function open(
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   page.on('console', (message) => {
+    // The live preview answers 404 until the WebUI has a preview: that is its contract, and the
+    // page polls it while a generation runs.
+    if (/\/api\/generate\/[^/]+\/preview$/.test(message.location().url)) return;
     if (message.type() === 'error' && !options.allow?.some((p) => p.test(message.text())))
       errors.push(`console: ${message.text()}`);
   });
@@ -157,7 +160,12 @@ describe('studio', { skip }, () => {
       await prompt.fill('a lighthouse at dusk');
       await page.locator('[data-testid="lora-add"]').click();
       const lora = page.locator('[data-testid="lora-row"]').last();
-      await lora.getByRole('combobox').first().fill('detail_tweaker');
+      await lora.getByRole('combobox').first().fill('detail');
+      // The LoRA picker offers the WebUI's LoRAs (GET /api/generate/options).
+      await page
+        .locator('.ant-select-dropdown:visible .ant-select-item-option[title="detail"]')
+        .waitFor();
+      await lora.getByRole('combobox').first().press('Escape');
       await lora
         .locator('[data-testid="lora-weight"] input, input[data-testid="lora-weight"]')
         .first()
@@ -166,11 +174,15 @@ describe('studio', { skip }, () => {
       await triggers.fill('sharp');
       await triggers.press('Enter');
       await page.locator('[data-testid="changed-count"]').waitFor();
-      await page.locator('[data-testid="gen-steps"]').fill('6');
+      await page.locator('[data-testid="gen-steps"]').fill('20');
 
+      // Slow enough for the page to show the WebUI's live preview while it samples.
+      webui.stepDelayMs = 250;
       await page.locator('[data-testid="generate-button"]').click();
       const run = page.locator('[data-testid="generation-run"]');
       await run.waitFor();
+      await run.locator('[data-testid="live-preview"]').waitFor();
+      webui.stepDelayMs = 15;
       const taskId = await run.getAttribute('data-task');
       assert.ok(taskId);
       await run.locator('[data-testid="run-status"][data-status="completed"]').waitFor();
@@ -178,9 +190,9 @@ describe('studio', { skip }, () => {
 
       const sent = webui.txt2imgBodies.at(-1)!;
       assert.match(String(sent.prompt), /a lighthouse at dusk/);
-      assert.match(String(sent.prompt), /<lora:detail_tweaker:0\.6>/);
+      assert.match(String(sent.prompt), /<lora:detail:0\.6>/);
       assert.match(String(sent.prompt), /sharp/);
-      assert.equal(sent.steps, 6);
+      assert.equal(sent.steps, 20);
       const task = await server.client.getTask(taskId);
       assert.equal(task.config.config_name, 'Portrait');
 

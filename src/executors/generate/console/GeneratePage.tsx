@@ -302,8 +302,8 @@ export default function GeneratePage() {
                                   <AutoComplete
                                     id={`gen-${key}`}
                                     value={text(key)}
-                                    options={options?.[list].map((value) => ({ value }))}
-                                    placeholder={options ? undefined : t('freeText')}
+                                    options={options?.[list]?.map((value) => ({ value }))}
+                                    placeholder={options?.[list] ? undefined : t('freeText')}
                                     onChange={(value: string) => set(key, value)}
                                     data-testid={`gen-${key}`}
                                   />

@@ -10,15 +10,13 @@ export function LoraList({
 }: {
   loras: Lora[];
   onChange(loras: Lora[]): void;
-  available: WebuiOptions['loras'] | null;
+  /** LoRA names the WebUI has; null: unknown, the name is free text. */
+  available: WebuiOptions['loras'];
 }) {
   const { t } = useTranslation('generate');
   const update = (index: number, patch: Partial<Lora>) =>
     onChange(loras.map((lora, i) => (i === index ? { ...lora, ...patch } : lora)));
-  const options = available?.map((lora) => ({
-    value: lora.name,
-    label: lora.alias && lora.alias !== lora.name ? `${lora.name} (${lora.alias})` : lora.name,
-  }));
+  const options = available?.map((name) => ({ value: name }));
 
   return (
     <div data-testid="lora-list">

@@ -12,13 +12,13 @@ export type StoredConfig = GenerationParamsInput & {
 
 export type Lora = LoraInput;
 
-/** What `GET /api/generate/options` lists (from the WebUI, through the server). */
+/** What `GET /api/generate/options` lists (from the WebUI, through the server); null = not served. */
 export interface WebuiOptions {
-  samplers: string[];
-  models: string[];
-  vaes: string[];
-  upscalers: string[];
-  loras: { name: string; alias?: string }[];
+  samplers: string[] | null;
+  models: string[] | null;
+  vaes: string[] | null;
+  upscalers: string[] | null;
+  loras: string[] | null;
 }
 
 const OPTIONS_PATH = '/api/generate/options';
