@@ -208,6 +208,23 @@ describe('studio', { skip }, () => {
         await viewer.locator('[data-testid="detail-gallery.prompt"]').innerText(),
         /a lighthouse at dusk/,
       );
+      // Keyboard: ←/→ move through the images, + zooms, Esc closes.
+      const position = page.locator('[data-testid="viewer-position"]');
+      assert.match(await position.innerText(), /^1 of 2$/);
+      await page.keyboard.press('ArrowRight');
+      await position.filter({ hasText: '2 of 2' }).waitFor();
+      await page.keyboard.press('ArrowLeft');
+      await position.filter({ hasText: '1 of 2' }).waitFor();
+      await page.keyboard.press('+');
+      assert.match(
+        (await viewer.locator('[data-testid="viewer-image"]').getAttribute('style')) ?? '',
+        /scale\(1\.5\)/,
+      );
+      await page.keyboard.press('0');
+      await page.keyboard.press('Escape');
+      await viewer.waitFor({ state: 'hidden' });
+      await image.click();
+      await viewer.locator('[data-testid="viewer-image"]').waitFor();
       await screenshot(page, 'gallery-viewer-en-light');
       assert.deepEqual(await axeViolations(page), [], 'viewer accessibility');
 

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { GalleryImage } from '../../../src/client/index.js';
 import { useFileUrl } from '../files/useFileUrl.js';
+import { LOCALE_TAG } from '../i18n/detect.js';
 import { formatTime, useT } from '../i18n/index.js';
 import { useConsoleModules } from '../modules/registry.js';
 import { navigate } from '../router.js';
@@ -44,7 +45,7 @@ function ModuleReopen({ image }: { image: GalleryImage }) {
 
 /** Full-size view: ←/→ move through the loaded images, +/−/0 zoom, Esc closes. */
 export function ImageViewer({ images, index, total, onIndex, onClose }: Props) {
-  const { t } = useT();
+  const { t, language } = useT();
   const image = index === null ? undefined : images[index];
   const { src } = useFileUrl(image?.url ?? null);
   const [zoom, setZoom] = useState(FIT);
@@ -175,9 +176,10 @@ export function ImageViewer({ images, index, total, onIndex, onClose }: Props) {
                 {formatTime(image.modified_at)}
               </Descriptions.Item>
               <Descriptions.Item label={t('gallery.size')}>
-                {new Intl.NumberFormat(undefined, { style: 'unit', unit: 'kilobyte' }).format(
-                  Math.round(image.size / 102.4) / 10,
-                )}
+                {new Intl.NumberFormat(LOCALE_TAG[language], {
+                  style: 'unit',
+                  unit: 'kilobyte',
+                }).format(Math.round(image.size / 102.4) / 10)}
               </Descriptions.Item>
             </Descriptions>
             {details.length === 0 && (
