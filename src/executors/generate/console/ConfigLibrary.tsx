@@ -102,7 +102,7 @@ export function ConfigLibrary({
                 onClick={() => onSelect(config.id)}
                 data-testid="config-select"
               >
-                <Typography.Text strong ellipsis style={{ display: 'block' }}>
+                <Typography.Text strong ellipsis title={config.name} style={{ display: 'block' }}>
                   {config.name}
                 </Typography.Text>
                 {config.category && <Tag>{config.category}</Tag>}
