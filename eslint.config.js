@@ -23,13 +23,49 @@ const layer = (folder, forbidden) => ({
 });
 const INTERFACES = ['http', 'ws', 'cli', 'server', 'cluster'];
 
+/** What the console's code may use: the browser's globals (Node's are not there). */
+const BROWSER_GLOBALS = Object.fromEntries(
+  [
+    'window',
+    'document',
+    'navigator',
+    'localStorage',
+    'location',
+    'history',
+    'fetch',
+    'URL',
+    'URLSearchParams',
+    'Blob',
+    'WebSocket',
+    'ResizeObserver',
+    'IntersectionObserver',
+    'KeyboardEvent',
+    'HTMLElement',
+    'HTMLInputElement',
+    'HTMLTextAreaElement',
+    'HTMLDivElement',
+    'Intl',
+    'setTimeout',
+    'clearTimeout',
+    'setInterval',
+    'clearInterval',
+    'structuredClone',
+    'console',
+  ].map((name) => [name, 'readonly']),
+);
+
 export default tseslint.config(
   { ignores: ['dist/', 'web/dist/', 'data/', 'node_modules/', '.tmp/'] },
   js.configs.recommended,
   {
     // Plain Node scripts (the test runner); TypeScript files get their globals from @types/node.
     files: ['**/*.mjs', '**/*.js'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
+  },
+  {
+    // The web console and the modules' console pages run in the browser.
+    files: ['web/src/**/*.{ts,tsx}', 'src/executors/*/console/**/*.{ts,tsx}'],
+    languageOptions: { globals: BROWSER_GLOBALS },
   },
   ...tseslint.configs.recommended,
   {

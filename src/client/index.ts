@@ -92,6 +92,27 @@ export type SocketFactory = new (
   options?: { headers?: Record<string, string> },
 ) => SocketLike;
 
+/** One image of `GET /api/gallery`. */
+export interface GalleryImage {
+  task_id: string;
+  task_type: string;
+  /** Relative to the task's output folder, '/'-separated. */
+  file: string;
+  /** Where `GET /api/files` serves it (relative to the server). */
+  url: string;
+  size: number;
+  modified_at: string;
+  /** The image's JSON sidecar, as the executor wrote it, or null. */
+  sidecar: Record<string, unknown> | null;
+}
+
+export interface GalleryQuery {
+  type?: string;
+  task_id?: string;
+  page?: number;
+  page_size?: number;
+}
+
 /** One entry of `/api/task-types`. */
 export interface TaskTypeInfo {
   type: string;
@@ -230,6 +251,17 @@ export class TailorClient {
     options: { after_seq?: number; limit?: number } = {},
   ): Promise<{ logs: TaskLog[] }> {
     return this.call('/api/task/logs', { task_id: taskId, ...options });
+  }
+
+  getGallery(query: GalleryQuery = {}): Promise<{
+    images: GalleryImage[];
+    pagination: { page: number; page_size: number; total: number };
+  }> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query))
+      if (value !== undefined && value !== '') params.set(key, String(value));
+    const search = params.toString();
+    return this.call(`/api/gallery${search ? `?${search}` : ''}`, undefined, 'GET');
   }
 
   getTaskTypes(): Promise<{ types: TaskTypeInfo[] }> {

@@ -21,6 +21,7 @@ import { errorBody, installErrorHandling } from './errors.js';
 import { installBodyDepthLimit } from './limits.js';
 import { createMetrics } from './metrics.js';
 import { fileRoutes } from './routes/files.js';
+import { galleryRoutes } from './routes/gallery.js';
 import { systemRoutes } from './routes/system.js';
 import { taskRoutes } from './routes/tasks.js';
 import { ErrorEnvelope, Task, TaskLog } from './schemas.js';
@@ -166,6 +167,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(fileRoutes, {
     outputDirOf: (id: string) => options.tasks.outputDirOf(id),
   });
+  await app.register(galleryRoutes, { tasks: options.tasks });
   await app.register(systemRoutes, {
     store: options.store,
     metrics: metrics.registry,

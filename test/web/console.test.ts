@@ -14,6 +14,8 @@ import { startTestServer, waitForStatus, type TestServer } from '../helpers/serv
 const CHROMIUM = '/usr/bin/chromium';
 const CONSOLE_INDEX = fileURLToPath(new URL('../../web/dist/index.html', import.meta.url));
 const TOKEN = 'a-test-token-of-16+chars';
+/** Before signing in, the server refuses the API (401) and the socket; the browser logs both. */
+const REFUSED_WITHOUT_TOKEN = [/status of 401/, /HTTP Authentication failed/];
 const UI_TIMEOUT = 20_000;
 
 const missing = [
@@ -51,12 +53,23 @@ async function launch(): Promise<Browser> {
 /** A fresh browser context (empty localStorage) with the console open; page errors fail the test. */
 async function openConsole(
   url: string,
+  /** Console errors a test provokes on purpose (the browser logs every refused request). */
+  allow: RegExp[] = [],
 ): Promise<{ page: Page; context: BrowserContext; errors: string[] }> {
   const context = await browser.newContext();
   const page = await context.newPage();
   page.setDefaultTimeout(UI_TIMEOUT);
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && !allow.some((pattern) => pattern.test(message.text())))
+      errors.push(`console: ${message.text()}`);
+  });
+  page.on('requestfailed', (request) => {
+    // Closing a page aborts its socket and any image still loading; that is not a failure.
+    if (request.failure()?.errorText !== 'net::ERR_ABORTED')
+      errors.push(`request failed: ${request.url()} ${request.failure()?.errorText ?? ''}`);
+  });
   await page.goto(url);
   return { page, context, errors };
 }
@@ -111,7 +124,7 @@ describe('web console', { skip }, () => {
     });
 
     test('the create form creates a task, and an invalid config shows the API error naming the field', async () => {
-      const { page, context, errors } = await openConsole(server.url);
+      const { page, context, errors } = await openConsole(server.url, [/status of 400/]);
       try {
         await waitForLive(page);
         await page.locator('[data-testid="create-task-button"]').click();
@@ -121,7 +134,9 @@ describe('web console', { skip }, () => {
           .locator('.ant-select-dropdown .ant-select-item-option[title="test executor beta"]')
           .click();
 
-        const config = page.locator('[data-testid="create-config"]');
+        // The config is edited as JSON here; the schema-generated form is covered in studio.test.ts.
+        await page.locator('[data-testid="create-tab-json"]').click();
+        const config = page.locator('[data-testid="create-json"]');
         await config.fill('{"ms": "soon"}');
         await page.locator('[data-testid="create-submit"]').click();
         const error = page.locator('[data-testid="create-error"]');
@@ -131,7 +146,7 @@ describe('web console', { skip }, () => {
         await config.fill('{"label": "from-the-form"}');
         await page.locator('[data-testid="create-priority"]').fill('3');
         await page.locator('[data-testid="create-submit"]').click();
-        await page.locator('[data-testid="create-config"]').waitFor({ state: 'hidden' });
+        await page.locator('[data-testid="create-json"]').waitFor({ state: 'hidden' });
 
         const { tasks } = await server.client.getTasks({ type: 'beta' });
         const created = tasks.find((task) => task.config.label === 'from-the-form');
@@ -154,6 +169,9 @@ describe('web console', { skip }, () => {
         await rowWithStatus(page, task.id, 'running').waitFor();
 
         await row(page, task.id).locator('[data-testid="action-stop"]').click();
+        // Stopping running work asks first.
+        assert.equal((await server.client.getTask(task.id)).status, 'running');
+        await page.locator('[data-testid="confirm-stop"]').click();
         await rowWithStatus(page, task.id, 'cancelled').waitFor();
         assert.equal((await server.client.getTask(task.id)).status, 'cancelled');
         // A cancelled task offers a re-run, and no longer a stop.
@@ -252,7 +270,7 @@ describe('web console', { skip }, () => {
     test('the console asks for the token, then loads the list and the live feed with it', async () => {
       const task = await server.client.createTask('epsilon', { label: 'behind-a-token' });
       await waitForStatus(server.client, task.id, ['completed']);
-      const { page, context, errors } = await openConsole(server.url);
+      const { page, context, errors } = await openConsole(server.url, REFUSED_WITHOUT_TOKEN);
       try {
         const modal = page.locator('[data-testid="login-token"]');
         await modal.waitFor();
@@ -278,7 +296,10 @@ describe('web console', { skip }, () => {
       );
       try {
         await waitForLive(page);
-        await page.locator('[data-testid="task-table"] .ant-table-row').first().waitFor();
+        await page
+          .locator('[data-testid="task-table"] [data-testid^="task-row-"]')
+          .first()
+          .waitFor();
         assert.equal(new URL(page.url()).search, '');
         assert.equal(await page.evaluate('localStorage.getItem("tailor.token")'), TOKEN);
         assert.equal(await page.locator('[data-testid="login-token"]').isVisible(), false);

@@ -1,9 +1,11 @@
 import { Form, Input, Modal, Typography } from 'antd';
 import { useState } from 'react';
+import { useT } from '../i18n/index.js';
 import { useSession } from './Session.js';
 
 /** Asks for the API token (TAILOR_TOKEN) after the server refused a call with 401. */
 export function LoginModal() {
+  const { t } = useT();
   const { needsLogin, token, signIn } = useSession();
   const [value, setValue] = useState('');
 
@@ -17,24 +19,23 @@ export function LoginModal() {
   return (
     <Modal
       open={needsLogin}
-      title="Sign in"
+      title={t('login.title')}
       closable={false}
       mask={{ closable: false }}
       keyboard={false}
-      okText="Sign in"
+      okText={t('login.submit')}
       okButtonProps={{ disabled: !value.trim(), 'data-testid': 'login-submit' }}
       cancelButtonProps={{ style: { display: 'none' } }}
       onOk={submit}
       data-testid="login-modal"
     >
       <Typography.Paragraph type="secondary">
-        {token
-          ? 'The server did not accept the stored token. Enter the current one.'
-          : 'This server needs an API token (TAILOR_TOKEN).'}
+        {token ? t('login.rejected') : t('login.needed')}
       </Typography.Paragraph>
       <Form layout="vertical" onFinish={submit}>
-        <Form.Item label="Token" style={{ marginBottom: 0 }}>
+        <Form.Item label={t('login.token')} htmlFor="login-token" style={{ marginBottom: 0 }}>
           <Input.Password
+            id="login-token"
             autoFocus
             value={value}
             onChange={(event) => setValue(event.target.value)}

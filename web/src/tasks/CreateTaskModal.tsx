@@ -1,14 +1,13 @@
-import { Alert, App, Form, Input, InputNumber, Modal, Select } from 'antd';
-import { useEffect, useState } from 'react';
-import type { Task } from '../../../src/client/index.js';
+import { Alert, App, Form, InputNumber, Modal, Select } from 'antd';
+import { useEffect, useMemo, useState } from 'react';
+import type { Task, TaskTypeInfo } from '../../../src/client/index.js';
+import { SchemaEditor, useSchemaEditor } from '../forms/SchemaEditor.js';
+import { defaultsOf, fieldsOf, type JsonSchema } from '../forms/schema.js';
+import { useT } from '../i18n/index.js';
 import { useSession } from '../session/Session.js';
 import { describeError } from './errors.js';
 
-export interface TaskTypeInfo {
-  type: string;
-  runnable: boolean;
-  description: string;
-}
+export type { TaskTypeInfo };
 
 interface Props {
   open: boolean;
@@ -17,62 +16,53 @@ interface Props {
   onCreated(task: Task): void;
 }
 
-interface Values {
+interface Options {
   type: string;
-  config: string;
   priority: number;
   max_attempts: number;
 }
 
-const INITIAL: Omit<Values, 'type'> = { config: '{\n  \n}', priority: 0, max_attempts: 2 };
-
-/** Parse the config textarea; the server validates its fields, this only checks it is an object. */
-function parseConfig(text: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new Error(`config is not valid JSON: ${(error as Error).message}`);
-  }
-  if (value === null || typeof value !== 'object' || Array.isArray(value))
-    throw new Error('config must be a JSON object');
-  return value as Record<string, unknown>;
-}
-
-/** Generic creation (`/api/task/create`): any registered type with a JSON config. */
+/**
+ * Generic creation (`/api/task/create`): a form generated from the chosen type's JSON Schema
+ * (`/api/task-types`), with the same config as JSON one tab away.
+ */
 export function CreateTaskModal({ open, types, onClose, onCreated }: Props) {
+  const { t } = useT();
   const { client } = useSession();
   const { message } = App.useApp();
-  const [form] = Form.useForm<Values>();
+  const [options] = Form.useForm<Options>();
   const [error, setError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
+  const type = Form.useWatch('type', options);
+  const info = types.find((candidate) => candidate.type === type);
+  const fields = useMemo(() => fieldsOf((info?.schema ?? {}) as JsonSchema), [info]);
+  const editor = useSchemaEditor(fields);
+  const { load } = editor;
 
   useEffect(() => {
     if (!open) return;
     setError(null);
-    if (!form.getFieldValue('type')) {
-      const first = types.find((t) => t.runnable) ?? types[0];
-      if (first) form.setFieldValue('type', first.type);
+    if (!options.getFieldValue('type')) {
+      const first = types.find((candidate) => candidate.runnable) ?? types[0];
+      if (first) options.setFieldValue('type', first.type);
     }
-  }, [open, types, form]);
+  }, [open, types, options]);
+
+  // A new type starts from its schema's defaults.
+  useEffect(() => load(defaultsOf(fields)), [fields, load]);
 
   const submit = async () => {
-    const values = await form.validateFields();
+    const { type: chosen, priority, max_attempts } = await options.validateFields();
     setError(null);
-    let config: Record<string, unknown>;
-    try {
-      config = parseConfig(values.config);
-    } catch (err) {
-      setError((err as Error).message);
+    const config = await editor.read();
+    if (!config.ok) {
+      if (config.error) setError(config.error);
       return;
     }
     setSubmitting(true);
     try {
-      const task = await client.createTask(values.type, config, {
-        priority: values.priority,
-        max_attempts: values.max_attempts,
-      });
-      void message.success(`Task ${task.id} created`);
+      const task = await client.createTask(chosen, config.value, { priority, max_attempts });
+      void message.success(t('create.created', { id: task.id }));
       onCreated(task);
       onClose();
     } catch (err) {
@@ -85,59 +75,66 @@ export function CreateTaskModal({ open, types, onClose, onCreated }: Props) {
   return (
     <Modal
       open={open}
-      title="New task"
-      okText="Create"
+      title={t('create.title')}
+      okText={t('create.ok')}
+      cancelText={t('action.confirmNo')}
       onOk={() => void submit()}
       onCancel={onClose}
       confirmLoading={submitting}
       okButtonProps={{ 'data-testid': 'create-submit' }}
+      width={640}
       forceRender
     >
-      <Form form={form} layout="vertical" initialValues={INITIAL} data-testid="create-form">
+      <Form
+        form={options}
+        layout="vertical"
+        component="div"
+        initialValues={{ priority: 0, max_attempts: 2 }}
+      >
         <Form.Item
           name="type"
-          label="Type"
-          rules={[{ required: true, message: 'Choose a task type' }]}
+          label={t('create.type')}
+          htmlFor="create-type"
+          rules={[{ required: true, message: t('create.chooseType') }]}
         >
           <Select
+            id="create-type"
             data-testid="create-type"
-            options={types.map((t) => ({
-              value: t.type,
-              label: t.runnable ? t.type : `${t.type} (no executor on this node)`,
-              title: t.description,
+            options={types.map((candidate) => ({
+              value: candidate.type,
+              label: candidate.runnable
+                ? candidate.type
+                : t('create.noExecutor', { type: candidate.type }),
+              title: candidate.description,
             }))}
           />
         </Form.Item>
-        <Form.Item
-          name="config"
-          label="Config (JSON)"
-          rules={[{ required: true, message: 'Enter a JSON object' }]}
-        >
-          <Input.TextArea
-            autoSize={{ minRows: 6, maxRows: 18 }}
-            spellCheck={false}
-            style={{ fontFamily: 'ui-monospace, SFMono-Regular, Menlo, monospace' }}
-            data-testid="create-config"
-          />
-        </Form.Item>
+        <SchemaEditor editor={editor} testId="create" />
         <div style={{ display: 'flex', gap: 16 }}>
           <Form.Item
             name="priority"
-            label="Priority"
-            tooltip="Higher runs first within its type's lane"
+            label={t('create.priority')}
+            tooltip={t('create.priorityHelp')}
+            htmlFor="create-priority"
           >
-            <InputNumber precision={0} data-testid="create-priority" />
+            <InputNumber id="create-priority" precision={0} data-testid="create-priority" />
           </Form.Item>
           <Form.Item
             name="max_attempts"
-            label="Max attempts"
-            tooltip="Automatic re-runs after a crash"
+            label={t('create.maxAttempts')}
+            tooltip={t('create.maxAttemptsHelp')}
+            htmlFor="create-max-attempts"
           >
-            <InputNumber min={1} precision={0} data-testid="create-max-attempts" />
+            <InputNumber
+              id="create-max-attempts"
+              min={1}
+              precision={0}
+              data-testid="create-max-attempts"
+            />
           </Form.Item>
         </div>
-        {error && <Alert type="error" showIcon title={error} data-testid="create-error" />}
       </Form>
+      {error && <Alert type="error" showIcon title={error} data-testid="create-error" />}
     </Modal>
   );
 }

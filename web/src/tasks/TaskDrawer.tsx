@@ -1,13 +1,18 @@
-import { Alert, Descriptions, Drawer, Image, Progress, Space, Tag, Typography } from 'antd';
+import { Alert, Descriptions, Drawer, Image, Progress, Space, Typography } from 'antd';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { Task, TaskLog } from '../../../src/client/index.js';
 import { useFeedMessages, useFeedState } from '../feed/useLiveFeed.js';
+import { LOCALE_TAG } from '../i18n/detect.js';
+import { useT } from '../i18n/index.js';
+import { useConsoleModules } from '../modules/registry.js';
 import { useSession } from '../session/Session.js';
 import { describeError } from './errors.js';
 import { mergeLogs } from './logs.js';
-import { STATUS_COLOR, formatTime } from './status.js';
+import { formatTime } from './status.js';
 import { TaskActions } from './TaskActions.js';
+import { StatusTag } from './StatusTag.js';
 import { TaskImage } from './TaskImage.js';
+import { visibleMessage } from './taskMessage.js';
 
 interface Props {
   taskId: string | null;
@@ -38,6 +43,8 @@ function imageFiles(result: unknown): string[] {
 
 /** The whole task, its live logs and its images. */
 export function TaskDrawer({ taskId, onClose, onChanged, onDeleted }: Props) {
+  const { t, language } = useT();
+  const modules = useConsoleModules();
   const { client } = useSession();
   const { connection } = useFeedState();
   const [task, setTask] = useState<Task | null>(null);
@@ -105,7 +112,7 @@ export function TaskDrawer({ taskId, onClose, onChanged, onDeleted }: Props) {
       const { type: _type, task_id: _id, task_type: _taskType, ...fields } = message;
       setTask({ ...current, ...fields });
     } else if (message.type === 'task_deleted' && message.task_id === taskId) {
-      setError('This task was deleted.');
+      setError(t('drawer.deleted'));
     }
   });
 
@@ -120,6 +127,7 @@ export function TaskDrawer({ taskId, onClose, onChanged, onDeleted }: Props) {
   };
 
   const images = task ? imageFiles(task.result) : [];
+  const ResultView = task ? modules?.find((m) => m.type === task.type)?.ResultView : undefined;
 
   return (
     <Drawer
@@ -128,7 +136,7 @@ export function TaskDrawer({ taskId, onClose, onChanged, onDeleted }: Props) {
       size={720}
       title={
         <Space>
-          <span>Task</span>
+          <span>{t('drawer.task')}</span>
           <Typography.Text code copyable>
             {taskId}
           </Typography.Text>
@@ -152,44 +160,46 @@ export function TaskDrawer({ taskId, onClose, onChanged, onDeleted }: Props) {
               }}
             />
             <Descriptions size="small" column={2} bordered>
-              <Descriptions.Item label="Type">{task.type}</Descriptions.Item>
-              <Descriptions.Item label="Status">
-                <Tag
-                  color={STATUS_COLOR[task.status]}
-                  data-testid="drawer-status"
-                  data-status={task.status}
-                >
-                  {task.status}
-                </Tag>
+              <Descriptions.Item label={t('drawer.type')}>{task.type}</Descriptions.Item>
+              <Descriptions.Item label={t('drawer.status')}>
+                <StatusTag status={task.status} testId="drawer-status" />
               </Descriptions.Item>
-              <Descriptions.Item label="Progress" span={2}>
-                <Progress percent={task.progress} size="small" />
+              <Descriptions.Item label={t('drawer.progress')} span={2}>
+                <Progress percent={task.progress} size="small" aria-label={t('drawer.progress')} />
               </Descriptions.Item>
-              <Descriptions.Item label="Message" span={2}>
-                {task.message || '—'}
+              <Descriptions.Item label={t('drawer.message')} span={2}>
+                {visibleMessage(task).kind === 'progress'
+                  ? task.message
+                  : t(`status.${task.status}`)}
               </Descriptions.Item>
               {task.error_message && (
-                <Descriptions.Item label="Error" span={2}>
+                <Descriptions.Item label={t('drawer.error')} span={2}>
                   <Typography.Text type="danger">{task.error_message}</Typography.Text>
                 </Descriptions.Item>
               )}
-              <Descriptions.Item label="Priority">{task.priority}</Descriptions.Item>
-              <Descriptions.Item label="Attempts">
+              <Descriptions.Item label={t('drawer.priority')}>{task.priority}</Descriptions.Item>
+              <Descriptions.Item label={t('drawer.attempts')}>
                 {task.attempts} / {task.max_attempts}
               </Descriptions.Item>
-              <Descriptions.Item label="Owner" span={2}>
+              <Descriptions.Item label={t('drawer.owner')} span={2}>
                 {task.owner ?? '—'}
               </Descriptions.Item>
-              <Descriptions.Item label="Created">{formatTime(task.created_at)}</Descriptions.Item>
-              <Descriptions.Item label="Updated">{formatTime(task.updated_at)}</Descriptions.Item>
-              <Descriptions.Item label="Started">{formatTime(task.started_at)}</Descriptions.Item>
-              <Descriptions.Item label="Completed">
+              <Descriptions.Item label={t('drawer.created')}>
+                {formatTime(task.created_at)}
+              </Descriptions.Item>
+              <Descriptions.Item label={t('drawer.updated')}>
+                {formatTime(task.updated_at)}
+              </Descriptions.Item>
+              <Descriptions.Item label={t('drawer.started')}>
+                {formatTime(task.started_at)}
+              </Descriptions.Item>
+              <Descriptions.Item label={t('drawer.completed')}>
                 {formatTime(task.completed_at)}
               </Descriptions.Item>
             </Descriptions>
 
             <section>
-              <Typography.Title level={5}>Config</Typography.Title>
+              <Typography.Title level={5}>{t('drawer.config')}</Typography.Title>
               <pre className="json-block" data-testid="drawer-config">
                 {JSON.stringify(task.config, null, 2)}
               </pre>
@@ -197,7 +207,7 @@ export function TaskDrawer({ taskId, onClose, onChanged, onDeleted }: Props) {
 
             {task.result !== null && (
               <section>
-                <Typography.Title level={5}>Result</Typography.Title>
+                <Typography.Title level={5}>{t('drawer.result')}</Typography.Title>
                 <pre className="json-block" data-testid="drawer-result">
                   {JSON.stringify(task.result, null, 2)}
                 </pre>
@@ -206,7 +216,7 @@ export function TaskDrawer({ taskId, onClose, onChanged, onDeleted }: Props) {
 
             {images.length > 0 && (
               <section>
-                <Typography.Title level={5}>Images</Typography.Title>
+                <Typography.Title level={5}>{t('drawer.images')}</Typography.Title>
                 <Image.PreviewGroup>
                   <Space wrap data-testid="drawer-images">
                     {images.map((file) => (
@@ -216,18 +226,21 @@ export function TaskDrawer({ taskId, onClose, onChanged, onDeleted }: Props) {
                 </Image.PreviewGroup>
               </section>
             )}
+            {ResultView && <ResultView task={task} />}
           </Space>
         )}
 
         <section style={{ marginTop: 16 }}>
-          <Typography.Title level={5}>Logs</Typography.Title>
+          <Typography.Title level={5}>{t('drawer.logs')}</Typography.Title>
           <div className="log-box" ref={logBox} onScroll={onLogScroll} data-testid="drawer-logs">
             {logs.length === 0 ? (
-              <Typography.Text type="secondary">No log lines yet.</Typography.Text>
+              <Typography.Text type="secondary">{t('drawer.noLogs')}</Typography.Text>
             ) : (
               logs.map((line) => (
                 <div key={line.seq} className="log-line" data-testid="log-line" data-seq={line.seq}>
-                  <span className="log-time">{new Date(line.time).toLocaleTimeString()}</span>{' '}
+                  <span className="log-time">
+                    {new Date(line.time).toLocaleTimeString(LOCALE_TAG[language])}
+                  </span>{' '}
                   <span style={{ color: LOG_COLOR[line.level] }}>
                     [{line.level}] {line.message}
                   </span>

@@ -1,6 +1,7 @@
 import { ACTION_FROM, type TaskStatus } from '../../../src/domain/task.js';
 
 export { TASK_STATUSES } from '../../../src/domain/task.js';
+export { formatTime } from '../i18n/index.js';
 
 export const STATUS_COLOR: Record<TaskStatus, string> = {
   pending: 'default',
@@ -21,10 +22,4 @@ export function allowedActions(status: TaskStatus): {
     cancel: ACTION_FROM.cancel.includes(status),
     rerun: ACTION_FROM.rerun.includes(status),
   };
-}
-
-const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'medium' });
-
-export function formatTime(iso: string | null): string {
-  return iso ? dateTime.format(new Date(iso)) : '—';
 }
