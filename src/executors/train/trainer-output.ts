@@ -24,9 +24,11 @@ export class LineSplitter {
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk[i];
       if (c !== '\r' && c !== '\n') continue;
-      this.current += chunk.slice(start, i);
+      // `\r\n` is a plain line end (a `\r\n` split across chunks still ends the line: the
+      // redraw it produces is then the line's last state).
+      if (c === '\r' && chunk[i + 1] === '\n') continue;
+      this.current += chunk.slice(start, i).replace(/\r$/, '');
       start = i + 1;
-      // `\r\n` is a plain line end: the `\r` arrives first with the whole line as its segment.
       if (c === '\r') {
         if (this.current.trim() !== '') {
           this.lastRedraw = this.current;
