@@ -148,6 +148,11 @@ export async function runTraining(
     // Unbuffered, so lines arrive as the trainer prints them rather than in 4 KiB blocks.
     { cwd: launch.kohyaDir, env: { ...process.env, PYTHONUNBUFFERED: '1' } },
     deps.timings,
+    (signal) =>
+      ctx.log(
+        signal === 'SIGINT' ? 'info' : 'warn',
+        `sending ${signal} to the trainer's process group (${ctx.signal.aborted ? 'stop requested' : 'left behind after it exited'})`,
+      ),
   );
   const onAbort = () => void trainer.stop();
   ctx.signal.addEventListener('abort', onAbort, { once: true });

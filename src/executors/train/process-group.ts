@@ -78,6 +78,8 @@ export class TrainerProcess {
     args: readonly string[],
     options: { cwd: string; env: NodeJS.ProcessEnv },
     private readonly timings: StopTimings,
+    /** Told of each signal a stop sends, so the task log shows how the trainer was ended. */
+    private readonly onSignal: (signal: NodeJS.Signals) => void = () => undefined,
   ) {
     this.child = spawn(command, args, {
       cwd: options.cwd,
@@ -119,11 +121,13 @@ export class TrainerProcess {
     ];
     for (const [signal, graceMs] of steps) {
       if (!groupAlive(pgid)) return;
+      this.onSignal(signal);
       signalGroup(pgid, signal);
       const deadline = Date.now() + graceMs;
       while (Date.now() < deadline && groupAlive(pgid)) await sleep(25);
     }
     if (!groupAlive(pgid)) return;
+    this.onSignal('SIGKILL');
     signalGroup(pgid, 'SIGKILL');
     const deadline = Date.now() + 5_000;
     while (Date.now() < deadline && groupAlive(pgid)) await sleep(25);

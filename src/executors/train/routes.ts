@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
+import { ErrorCode, TailorError } from '../../domain/errors.js';
 import { redactTask } from '../../domain/redact.js';
 import type { Task } from '../../domain/task.js';
 import { ok } from '../../http/envelope.js';
@@ -57,7 +58,13 @@ export const trainRoutes: FastifyPluginAsyncTypebox<{ tasks: TaskService }> = as
       validatorCompiler: () => () => true,
     },
     async (request) => {
-      const { priority, ...config } = request.body as Record<string, unknown>;
+      const body: unknown = request.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+        throw new TailorError(ErrorCode.VALIDATION, 'the request body must be a JSON object', {
+          fields: [{ path: '/config', message: 'must be object' }],
+        });
+      }
+      const { priority, ...config } = body as Record<string, unknown>;
       const task = await tasks.create({
         type: 'train',
         config,

@@ -82,6 +82,11 @@ describe('stopping a training', () => {
       assert.ok(took >= 1_000, `escalated only after both grace periods (${took} ms)`);
       const task = await h.server.client.getTask(id);
       assert.equal(task.status, 'cancelled');
+      const logs = await h.server.tasks.logs(id, 0, 1000);
+      const sent = logs
+        .map((l) => /sending (SIG\w+) to the trainer's process group/.exec(l.message)?.[1])
+        .filter(Boolean);
+      assert.deepEqual(sent, ['SIGINT', 'SIGTERM', 'SIGKILL'], 'the task log shows the escalation');
     },
   );
 

@@ -211,3 +211,17 @@ describe('a node without KOHYA_DIR', () => {
     },
   );
 });
+
+describe('POST /api/train/create with a body that is not an object', () => {
+  test('is a 400, never a server error', TIMEOUT, async () => {
+    const h = await startTrainHarness();
+    try {
+      for (const body of [null, [1, 2], 'train', 7]) {
+        const response = await h.post('/api/train/create', body);
+        assert.equal(response.status, 400, JSON.stringify(body));
+      }
+    } finally {
+      await h.close();
+    }
+  });
+});
