@@ -38,9 +38,13 @@ export interface TrainTimings extends StopTimings {
   progressLogIntervalMs: number;
 }
 
+/**
+ * The whole escalation (8 s) fits within the scheduler's default grace period (TAILOR_GRACE_MS,
+ * 10 s): the lane must not start the next training while this one still holds the GPU.
+ */
 export const DEFAULT_TRAIN_TIMINGS: TrainTimings = {
-  interruptGraceMs: 10_000,
-  terminateGraceMs: 5_000,
+  interruptGraceMs: 5_000,
+  terminateGraceMs: 3_000,
   progressLogIntervalMs: 5_000,
 };
 
