@@ -48,6 +48,9 @@ export const DEFAULT_TRAIN_TIMINGS: TrainTimings = {
   progressLogIntervalMs: 5_000,
 };
 
+/** File systems with coarse timestamps (FAT: 2 s) may date a new file slightly in the past. */
+const MTIME_SLACK_MS = 2_000;
+
 /** Lines of trainer output quoted in a failed task's error. */
 const ERROR_TAIL_LINES = 15;
 
@@ -130,8 +133,10 @@ export async function runTraining(
   if (prompts !== null) await writeFile(join(outputDir, SAMPLE_PROMPTS_FILE), prompts);
 
   const watcher = new OutputWatcher(ctx, deps.timings, config);
+  // Files older than this attempt (a re-run's earlier files in the same folder) are not its output.
+  const attemptStarted = Date.now() - MTIME_SLACK_MS;
   const partial = async (): Promise<TrainResult> => ({
-    ...(await collectOutputs(outputDir, outputName)),
+    ...(await collectOutputs(outputDir, outputName, attemptStarted)),
     output_dir: outputDir,
     output_name: outputName,
     model_family: config.model_family,
@@ -284,6 +289,7 @@ const formatLoss = (loss: number): string => loss.toPrecision(4);
 async function collectOutputs(
   outputDir: string,
   outputName: string,
+  since: number,
 ): Promise<Pick<TrainResult, 'loras' | 'final' | 'samples'>> {
   const names = (await readdir(outputDir)).sort();
   const epochFile = new RegExp(`^${escapeRegExp(outputName)}-(\\d+)\\.safetensors$`);
@@ -295,6 +301,7 @@ async function collectOutputs(
     if (!epoch && !isFinal) continue;
     const path = join(outputDir, name);
     const info = await stat(path);
+    if (info.mtimeMs < since) continue;
     const lora: TrainedLora = {
       file: name,
       size: info.size,
@@ -304,14 +311,17 @@ async function collectOutputs(
     loras.push(lora);
     if (isFinal) final = lora;
   }
-  const samples = await readdir(join(outputDir, 'sample')).catch(() => [] as string[]);
+  const sampleDir = join(outputDir, 'sample');
+  const samples: string[] = [];
+  for (const name of (await readdir(sampleDir).catch(() => [] as string[])).sort()) {
+    if (!name.toLowerCase().endsWith('.png')) continue;
+    const info = await stat(join(sampleDir, name)).catch(() => null);
+    if (info && info.mtimeMs >= since) samples.push(`sample/${name}`);
+  }
   return {
     loras: [...loras.filter((l) => l.epoch !== null), ...(final ? [final] : [])],
     final,
-    samples: samples
-      .filter((n) => n.toLowerCase().endsWith('.png'))
-      .sort()
-      .map((n) => `sample/${n}`),
+    samples,
   };
 }
 

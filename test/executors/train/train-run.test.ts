@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { parse } from 'smol-toml';
@@ -310,6 +310,45 @@ describe('train executor running sd-scripts (a fake trainer)', () => {
       assert.match(done.error_message ?? '', /CUDA out of memory/);
       // The partial result still tells how far it got.
       assert.ok((trainResultOf(done).steps ?? 0) >= 3);
+    },
+  );
+
+  test(
+    "a re-run's result lists only the files of its own attempt, not the earlier attempt's",
+    TIMEOUT,
+    async () => {
+      h = await startTrainHarness();
+      const dir = h.dataset('sets/rerun', 1, 1, { steps_per_epoch: 3 });
+      h.model('checkpoints', 'base.safetensors');
+      const created = await h.post('/api/train/create', {
+        dataset_dir: 'sets/rerun',
+        base_model: 'base.safetensors',
+        output_name: 'rerun',
+        max_train_epochs: 3,
+        save_every_n_epochs: 1,
+      });
+      const id = (created.body.data as { id: string }).id;
+      const first = await h.waitFor(id, ['completed', 'failed', 'cancelled']);
+      assert.equal(first.status, 'completed', first.error_message ?? '');
+      assert.equal(trainResultOf(first).loras.length, 3);
+      // Let the earlier files age past the attempt's timestamp slack.
+      const old = new Date(Date.now() - 60_000);
+      const outputDir = h.server.tasks.outputDirOf(id);
+      for (const name of readdirSync(outputDir)) utimesSync(join(outputDir, name), old, old);
+
+      writeFileSync(
+        join(dir, 'fake_kohya.json'),
+        JSON.stringify({ steps_per_epoch: 3, fail_at_step: 5 }),
+      );
+      await h.server.client.call('/api/task/start', { task_id: id });
+      const second = await h.waitFor(id, ['failed', 'completed', 'cancelled']);
+      assert.equal(second.status, 'failed');
+      assert.deepEqual(
+        trainResultOf(second).loras.map((l) => l.file),
+        ['rerun-000001.safetensors'],
+        'only the epoch saved by the failed attempt',
+      );
+      assert.equal(trainResultOf(second).final, null);
     },
   );
 
