@@ -22,7 +22,7 @@ import {
   trainingToml,
   type LaunchSettings,
 } from './kohya-config.js';
-import { TrainerProcess, type StopTimings } from './process-group.js';
+import { TrainerProcess, type GroupExit, type StopTimings } from './process-group.js';
 import {
   LineSplitter,
   LossCurve,
@@ -172,7 +172,7 @@ export async function runTraining(
   trainer.child.stdout.on('data', (chunk: string) => out.push(chunk));
   trainer.child.stderr.on('data', (chunk: string) => err.push(chunk));
 
-  let exit;
+  let exit: GroupExit;
   try {
     exit = await trainer.exited;
   } catch (error) {

@@ -4,7 +4,9 @@
  * `--config_file`), so a user can re-run a training by hand with the same two flags; the command
  * line itself carries only those paths.
  */
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ErrorCode, TailorError } from '../../domain/errors.js';
 import { stringify } from 'smol-toml';
 import {
   DEFAULT_EPOCHS,
@@ -148,4 +150,17 @@ export function trainerCommand(
     command: launch.python,
     args: ['-m', 'accelerate.commands.launch', ...accelerateArgs, ...scriptArgs],
   };
+}
+
+/** A KOHYA_DIR without the family's script is a broken install: refuse the task (503) at once. */
+export async function assertTrainerScript(kohyaDir: string, family: ModelFamily): Promise<void> {
+  const script = join(kohyaDir, TRAINER_SCRIPTS[family]);
+  const info = await stat(script).catch(() => null);
+  if (!info?.isFile()) {
+    throw new TailorError(
+      ErrorCode.DEPENDENCY_UNAVAILABLE,
+      `KOHYA_DIR has no ${TRAINER_SCRIPTS[family]} (${script}): is it a kohya-ss/sd-scripts checkout?`,
+      { field: '/config/model_family', script },
+    );
+  }
 }

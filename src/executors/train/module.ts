@@ -8,6 +8,7 @@ import { trainCli } from './cli.js';
 import { TrainTaskConfigSchema, type TrainTaskConfig } from './config-schema.js';
 import { resolveDatasets, resolveModels, type InputRoots } from './dataset.js';
 import { DEFAULT_TRAIN_TIMINGS, runTraining, type TrainTimings } from './executor.js';
+import { assertTrainerScript } from './kohya-config.js';
 import { trainRoutes } from './routes.js';
 import { checkFieldRules } from './rules.js';
 
@@ -57,6 +58,9 @@ export function createTrainModule(timings: Partial<TrainTimings> = {}): Executor
         precheck: async (config) => {
           await resolveDatasets(config, roots, ctx.tasks);
           await resolveModels(config, roots);
+          if (ctx.settings.kohyaDir !== null) {
+            await assertTrainerScript(ctx.settings.kohyaDir, config.model_family);
+          }
         },
         run: (runCtx) =>
           runTraining(runCtx, {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { parse } from 'smol-toml';
+import { tempDir } from '../../helpers/server.js';
 import {
   FAKE_KOHYA_DIR,
   fakeRunOf,
@@ -289,6 +290,38 @@ describe('train executor running sd-scripts (a fake trainer)', () => {
       );
     },
   );
+
+  test('a KOHYA_PYTHON that cannot be started fails the task saying so', TIMEOUT, async () => {
+    h = await startTrainHarness({ config: { kohyaPython: '/nonexistent/python3' } });
+    h.dataset('sets/nopy', 1, 1);
+    h.model('checkpoints', 'base.safetensors');
+    const created = await h.post('/api/train/create', {
+      dataset_dir: 'sets/nopy',
+      base_model: 'base.safetensors',
+    });
+    const id = (created.body.data as { id: string }).id;
+    const done = await h.waitFor(id, ['completed', 'failed', 'cancelled']);
+    assert.equal(done.status, 'failed');
+    assert.match(
+      done.error_message ?? '',
+      /cannot start the trainer \(\/nonexistent\/python3\): .*ENOENT/,
+    );
+  });
+
+  test('a KOHYA_DIR without the trainer script refuses the task with 503', TIMEOUT, async () => {
+    const notKohya = tempDir('tailor-not-kohya-');
+    h = await startTrainHarness({ config: { kohyaDir: notKohya } });
+    h.dataset('sets/x', 1, 1);
+    h.model('checkpoints', 'base.safetensors');
+    const created = await h.post('/api/train/create', {
+      dataset_dir: 'sets/x',
+      base_model: 'base.safetensors',
+      model_family: 'sdxl',
+    });
+    assert.equal(created.status, 503);
+    assert.match(created.body.status.message, /no sdxl_train_network\.py/);
+    rmSync(notKohya, { recursive: true, force: true });
+  });
 
   test(
     'a trainer that exits non-zero fails the task with its last output lines',
