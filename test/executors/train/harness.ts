@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
@@ -90,7 +90,6 @@ export async function startTrainHarness(
       waitForStatus(server.client, id, statuses, timeoutMs),
     async close() {
       await server.close();
-      const { rmSync } = await import('node:fs');
       rmSync(dataDir, { recursive: true, force: true });
     },
   };

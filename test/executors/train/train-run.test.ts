@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, describe, test } from 'node:test';
 import { parse } from 'smol-toml';
@@ -389,10 +390,7 @@ describe('train executor running sd-scripts (a fake trainer)', () => {
     'the final LoRA is copied into SD_WEBUI_LORA_DIR and listed by GET /api/train/loras',
     TIMEOUT,
     async () => {
-      const loraDir = join(
-        (await import('node:os')).tmpdir(),
-        `tailor-webui-loras-${process.pid}-${Date.now()}`,
-      );
+      const loraDir = join(tmpdir(), `tailor-webui-loras-${process.pid}-${Date.now()}`);
       h = await startTrainHarness({ config: { sdWebuiLoraDir: loraDir } });
       h.dataset('sets/w', 1, 1, { steps_per_epoch: 2 });
       h.model('checkpoints', 'base.safetensors');
@@ -410,7 +408,7 @@ describe('train executor running sd-scripts (a fake trainer)', () => {
       assert.equal(result.webui_lora, copy);
       assert.equal(sha256File(copy), result.final?.sha256);
       assert.deepEqual(
-        (await import('node:fs')).readdirSync(loraDir),
+        readdirSync(loraDir),
         ['webui-ready.safetensors'],
         'no temporary file is left',
       );
@@ -428,8 +426,7 @@ describe('train executor running sd-scripts (a fake trainer)', () => {
           webui_lora: copy,
         },
       ]);
-      (await import('node:fs')).rmSync(loraDir, { recursive: true, force: true });
-      assert.equal(existsSync(copy), false);
+      rmSync(loraDir, { recursive: true, force: true });
     },
   );
 });
