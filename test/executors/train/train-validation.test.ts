@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ErrorCode } from '../../../src/domain/errors.js';
@@ -37,6 +37,7 @@ describe('creating a train task checks its config, paths and dataset', () => {
   });
   after(async () => {
     await h.close();
+    for (const dir of [outside, imageRoot]) rmSync(dir, { recursive: true, force: true });
   });
 
   const valid = { dataset_dir: 'sets/ok', base_model: 'base.safetensors', max_train_epochs: 1 };
