@@ -160,11 +160,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   try {
     await store.migrate();
     const plugins: ((app: FastifyInstance) => Promise<void>)[] = [];
+    const unavailable = new Set<string>();
     for (const module of modules) {
       const ctx = await moduleContext(module, { config, store, http, logger, tasks });
+      const reason = module.available?.(ctx.settings) ?? null;
+      if (reason !== null) unavailable.add(module.type);
       registry.register({
         type: module.type,
-        description: module.description,
+        description: reason
+          ? `${module.description} (not run on this node: ${reason})`
+          : module.description,
         schema: module.schema,
         settings: publicSettings(module, ctx.settings),
         ...module.executor(ctx),
@@ -173,7 +178,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (routes) plugins.push(routes);
     }
     for (const executor of options.executors ?? []) registry.register(executor);
-    registry.enableOnly(config.executors);
+    // A type this node cannot run (its settings are missing) is left to the nodes that can.
+    const enabled = config.executors ?? (unavailable.size ? registry.types() : null);
+    registry.enableOnly(enabled && enabled.filter((type) => !unavailable.has(type)));
 
     // Cluster mode (PostgreSQL): hear other nodes' wake-ups, stops and task events. LISTEN is in
     // place before the lanes open, so nothing committed from here on is missed.
@@ -258,7 +265,9 @@ async function moduleContext(
     outputsDir: deps.tasks.outputsDir,
     http: deps.http,
     logger: deps.logger.child({ module: module.type }),
-    runsHere: config.executors === null || config.executors.includes(module.type),
+    runsHere:
+      (config.executors === null || config.executors.includes(module.type)) &&
+      (module.available?.(settings) ?? null) === null,
     tasks: deps.tasks,
   };
 }

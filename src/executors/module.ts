@@ -118,6 +118,11 @@ export interface ExecutorModuleSpec<
   /** JSON Schema of the task config (TypeBox); served by `/api/task-types` for generated forms. */
   schema: TSchema;
   settings?: Settings;
+  /**
+   * Why this node cannot run the type with these settings (e.g. "KOHYA_DIR is not set"), or null.
+   * Such a node still validates and queues the type for nodes that can run it.
+   */
+  available?(settings: SettingValues<Settings>): string | null;
   storage?: StorageSpec<Storage>;
   executor(ctx: ModuleContext<SettingValues<Settings>, Storage>): ModuleExecutor<Config>;
   /** Type-specific endpoints, registered on every node (a node that does not run the type queues). */
@@ -140,6 +145,7 @@ export interface ExecutorModule {
   readonly schema: TSchema;
   readonly settings: SettingSpecs;
   readonly storage: StorageSpec<unknown> | undefined;
+  available?(settings: Readonly<Record<string, string | null>>): string | null;
   executor(
     ctx: ModuleContext<Readonly<Record<string, string | null>>, unknown>,
   ): ModuleExecutor<JsonObject>;
@@ -164,6 +170,9 @@ export function defineExecutorModule<
     schema: spec.schema,
     settings: spec.settings ?? {},
     storage: spec.storage as StorageSpec<unknown> | undefined,
+    ...(spec.available
+      ? { available: (settings) => spec.available!(settings as SettingValues<Settings>) }
+      : {}),
     executor: (ctx) => {
       const executor = spec.executor(narrow(ctx));
       return {

@@ -1,0 +1,3 @@
+from fake_kohya import main
+
+main("sd15")
