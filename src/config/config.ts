@@ -174,7 +174,6 @@ export function choiceSetting<K extends string, C extends string>(
   };
 }
 
-
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 /** `auto`: pretty coloured lines on a terminal, JSON lines otherwise (files, log collectors). */
 export const LOG_FORMATS = ['auto', 'json', 'pretty'] as const;

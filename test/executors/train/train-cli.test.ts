@@ -23,7 +23,8 @@ describe('tailor train', () => {
       printTask: (task) => printed.push(task),
       watch: async (id) => {
         watched.push(id);
-        return (await h.waitFor(id, ['completed', 'failed', 'cancelled'])).status;
+        const { status } = await h.waitFor(id, ['completed', 'failed', 'cancelled']);
+        return status === 'completed' || status === 'cancelled' ? status : 'failed';
       },
       exitCodeOf: (status) => (status === 'completed' ? 0 : status === 'failed' ? 1 : 3),
     };
