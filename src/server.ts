@@ -37,6 +37,8 @@ export interface ServerOptions {
   scheduler?: Partial<Pick<LaneEngineOptions, 'heartbeatMs' | 'progressIntervalMs' | 'logFlushMs'>>;
   hubLimits?: Partial<HubLimits>;
   store?: Store;
+  /** A demo against fake peers (`npm run demo`): said in `/health`, the console and the log. */
+  demo?: boolean;
 }
 
 export interface RunningServer {
@@ -202,6 +204,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       consoleDir: CONSOLE_DIR,
       hubLimits: options.hubLimits,
       plugins,
+      demo: options.demo ?? false,
     });
     address = await app.listen({ host: config.host, port: config.port });
   } catch (error) {

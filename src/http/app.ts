@@ -38,6 +38,8 @@ export interface AppOptions {
   allowedOrigins: readonly string[];
   bodyLimit: number;
   version: string;
+  /** Labels the server as a demo against fake peers (`npm run demo`) in `/health` and the console. */
+  demo?: boolean;
   /** Built web console (web/dist); served at / when present. */
   consoleDir?: string | undefined;
   hubLimits?: Partial<HubLimits>;
@@ -175,6 +177,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       node: options.node,
       version: options.version,
       store: options.store.kind,
+      demo: options.demo ?? false,
     },
   });
   for (const plugin of options.plugins ?? []) await plugin(app);

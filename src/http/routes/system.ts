@@ -8,7 +8,7 @@ import type { Store } from '../../store/store.js';
 export const systemRoutes: FastifyPluginAsyncTypebox<{
   store: Store;
   metrics: Registry;
-  info: { node: string; version: string; store: string };
+  info: { node: string; version: string; store: string; demo: boolean };
 }> = async (app, { store, metrics, info }) => {
   app.get(
     '/health',
@@ -23,6 +23,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{
             node: Type.String(),
             store: Type.String(),
             version: Type.String(),
+            demo: Type.Boolean({ description: 'A demo server against fake peers (npm run demo)' }),
           }),
           503: Type.Object({
             status: Type.Literal('unhealthy'),
@@ -30,6 +31,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox<{
             node: Type.String(),
             store: Type.String(),
             version: Type.String(),
+            demo: Type.Boolean(),
           }),
         },
       },

@@ -14,6 +14,8 @@ export const en = {
   'header.themeLight': 'Light',
   'header.themeDark': 'Dark',
   'header.themeSystem': 'Follow system',
+  'demo.banner':
+    'Demo mode: SD WebUI, Pixiv and the tagger are fakes on this machine (npm run demo). Nothing here is real, nothing leaves 127.0.0.1.',
   'feed.open': 'Live',
   'feed.openHint': 'Receiving task events',
   'feed.connecting': 'Connecting',

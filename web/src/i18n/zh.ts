@@ -13,6 +13,8 @@ export const zh: Record<MessageKey, string> = {
   'header.themeLight': '浅色',
   'header.themeDark': '深色',
   'header.themeSystem': '跟随系统',
+  'demo.banner':
+    '演示模式：SD WebUI、Pixiv 和标签模型都是本机上的模拟服务（npm run demo）。这里的内容都不是真实的，也不会访问 127.0.0.1 以外的地址。',
   'feed.open': '实时',
   'feed.openHint': '正在接收任务事件',
   'feed.connecting': '连接中',

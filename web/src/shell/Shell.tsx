@@ -1,6 +1,7 @@
 import { Button, Grid, Layout, Select, Spin, Typography, theme } from 'antd';
 import { Suspense, lazy, useState } from 'react';
 import { ConnectionIndicator } from '../feed/ConnectionIndicator.js';
+import { DemoBanner } from './DemoBanner.js';
 import { setLanguage, useT, type Language } from '../i18n/index.js';
 import { useConsoleModules } from '../modules/registry.js';
 import { useThemeChoice } from '../prefs/ThemeContext.js';
@@ -145,6 +146,7 @@ export function Shell() {
             />
           </div>
         </Layout.Header>
+        <DemoBanner />
         <Layout.Content className="shell-content">
           <main>
             <Suspense fallback={<PageFallback />}>{page}</Suspense>
