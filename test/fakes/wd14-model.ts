@@ -93,7 +93,13 @@ function valueInfo(name: string, dims: (number | string)[]) {
 
 /** The ONNX bytes of the fake tagger at `size`×`size`; `batch` fixes the batch dimension. */
 export function buildWd14Model(
-  options: { size?: number; batch?: number; tags?: readonly FakeTag[] } = {},
+  options: {
+    size?: number;
+    batch?: number;
+    tags?: readonly FakeTag[];
+    /** Adds an unused initializer of this many bytes: a file large enough to cut mid-download. */
+    paddingBytes?: number;
+  } = {},
 ): Uint8Array {
   const size = options.size ?? 32;
   const tags = options.tags ?? FAKE_TAGS;
@@ -135,6 +141,15 @@ export function buildWd14Model(
         [tags.length],
         tags.map((t) => t.bias),
       ),
+      ...(options.paddingBytes
+        ? [
+            floatTensor(
+              'unused_padding',
+              [Math.ceil(options.paddingBytes / 4)],
+              Array.from({ length: Math.ceil(options.paddingBytes / 4) }, (_, i) => Math.sin(i)),
+            ),
+          ]
+        : []),
     ],
     input: [valueInfo(INPUT_NAME, [batchDim, size, size, 3])],
     output: [valueInfo(OUTPUT_NAME, [batchDim, tags.length])],

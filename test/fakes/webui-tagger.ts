@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import sharp from 'sharp';
+import sharp, { type Stats } from 'sharp';
 
 /**
  * A fake WebUI with the tagger extension on 127.0.0.1: `GET /tagger/v1/interrogators` and
@@ -93,7 +93,7 @@ export class FakeWebuiTagger {
     });
     if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
     if (gone) return;
-    let stats: sharp.Stats;
+    let stats: Stats;
     try {
       stats = await sharp(image).stats();
     } catch {

@@ -153,6 +153,7 @@ export function tagCli(program: Command, cli: CliContext): void {
     .option('--endpoint <url>', `hub or mirror (HF_ENDPOINT, default ${DEFAULT_HF_ENDPOINT})`)
     .option('--revision <rev>', 'branch, tag or commit', 'main')
     .option('--force', 'download again even if the files exist')
+    .option('--retries <n>', 'resumed attempts after a broken connection', integer, 3)
     .action(
       async (
         repo: string,
@@ -162,6 +163,7 @@ export function tagCli(program: Command, cli: CliContext): void {
           endpoint?: string;
           revision: string;
           force?: boolean;
+          retries: number;
         },
       ) => {
         const interactive = process.stderr.isTTY === true && !cli.json();
@@ -178,6 +180,7 @@ export function tagCli(program: Command, cli: CliContext): void {
             revision: o.revision,
             token: process.env.HF_TOKEN ?? null,
             force: o.force,
+            retries: o.retries,
             signal: controller.signal,
             onStart: (file, total, from) => {
               if (!cli.json() && from > 0) console.error(`${file}: resuming at ${mb(from)}`);
