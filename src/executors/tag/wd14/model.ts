@@ -253,6 +253,11 @@ export class Wd14Models {
     const labels = await readSelectedTags(join(dir, LABELS_FILE));
     const session = await ort.InferenceSession.create(join(dir, MODEL_FILE), {
       graphOptimizationLevel: 'all',
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      // onnxruntime's idle threads spin by default: on a small machine they take the cores that
+      // decode the next batch and run the event loop. They sleep instead.
+      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     });
     try {
       const described = describeSession(session, labels, `model ${name}`);

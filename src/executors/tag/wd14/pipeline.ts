@@ -3,9 +3,9 @@
  * while the model scores the previous batch on onnxruntime's threads: up to `window` decodes are
  * in flight at any time, started in order, so the pool never waits for a whole batch to finish
  * before the next decode starts. The event loop only packs the small resized pixels into the
- * batch tensor.
+ * batch tensor (a byte copy of libvips' float32 output).
  */
-import { decodeSquare, writeBgr } from './preprocess.js';
+import { decodeSquare, writePixels } from './preprocess.js';
 import { infer, type LoadedModel } from './model.js';
 
 export type Scored<T> = { item: T; scores: Float32Array } | { item: T; error: string };
@@ -24,15 +24,16 @@ export async function* scoreImages<T>(
   const batchSize = model.fixedBatch ?? options.batchSize;
   const window = Math.max(options.window ?? batchSize * 2, batchSize);
   const pixelsPerImage = model.size * model.size * 3;
-  type Decoded = { item: T; rgb: Buffer } | { item: T; error: string };
+  type Decoded = { item: T; bgr: Buffer } | { item: T; error: string };
   const inFlight: Promise<Decoded>[] = [];
   let started = 0;
+  let pixels: Float32Array | null = null;
   const fill = (): void => {
     while (inFlight.length < window && started < items.length && !options.signal.aborted) {
       const item = items[started++]!;
       inFlight.push(
         decodeSquare(pathOf(item), model.size).then(
-          (rgb): Decoded => ({ item, rgb }),
+          (bgr): Decoded => ({ item, bgr }),
           (error: unknown): Decoded => ({
             item,
             error: error instanceof Error ? error.message : String(error),
@@ -46,14 +47,20 @@ export async function* scoreImages<T>(
   while (inFlight.length > 0 && !options.signal.aborted) {
     const decoded = await Promise.all(inFlight.splice(0, batchSize));
     fill();
-    const readable = decoded.filter((d): d is { item: T; rgb: Buffer } => 'rgb' in d);
+    const readable = decoded.filter((d): d is { item: T; bgr: Buffer } => 'bgr' in d);
     const scores = new Map<T, Float32Array>();
     if (readable.length > 0) {
       const rows = model.fixedBatch ?? readable.length;
-      // Unused rows of a fixed batch stay 0 and their scores are ignored.
-      const pixels = new Float32Array(rows * pixelsPerImage);
-      readable.forEach((d, i) => writeBgr(d.rgb, pixels, i * pixelsPerImage));
-      const output = await infer(model, pixels, rows);
+      // One tensor reused batch after batch: a fresh one of 8×448² floats costs more in page
+      // faults on first touch (on the event loop) than the model takes to run. Unused rows of a
+      // fixed batch hold stale pixels whose scores are ignored.
+      if (pixels?.length !== rows * pixelsPerImage) {
+        pixels = new Float32Array(rows * pixelsPerImage);
+      }
+      const tensor = pixels;
+      readable.forEach((d, i) => writePixels(d.bgr, tensor, i * pixelsPerImage));
+      // `infer` has resolved before the next batch is packed into the same tensor.
+      const output = await infer(model, tensor, rows);
       readable.forEach((d, i) => scores.set(d.item, output[i]!));
     }
     yield decoded.map((d): Scored<T> => {
