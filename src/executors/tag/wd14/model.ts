@@ -10,9 +10,9 @@
  */
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import ort from 'onnxruntime-node';
 import { ErrorCode, TailorError } from '../../../domain/errors.js';
 import { readSelectedTags, type Label } from './labels.js';
+import { ModelSession, type ValueInfo } from './session.js';
 
 export const MODEL_FILE = 'model.onnx';
 export const LABELS_FILE = 'selected_tags.csv';
@@ -20,7 +20,8 @@ export const LABELS_FILE = 'selected_tags.csv';
 export interface LoadedModel {
   name: string;
   dir: string;
-  session: ort.InferenceSession;
+  /** The onnxruntime session, in its own worker thread. */
+  session: ModelSession;
   inputName: string;
   outputName: string;
   /** Height = width of the model's input. */
@@ -46,14 +47,14 @@ interface Entry {
   stale: boolean;
 }
 
-/** Reads a session's metadata into what inference needs; refuses layouts that are not WD14's. */
+/** Reads a model's declared input and output into what inference needs; refuses non-WD14 layouts. */
 export function describeSession(
-  session: ort.InferenceSession,
+  io: { inputs: readonly ValueInfo[]; outputs: readonly ValueInfo[] },
   labels: readonly Label[],
   where: string,
 ): Omit<LoadedModel, 'name' | 'dir' | 'session' | 'labels'> {
-  const input = session.inputMetadata[0];
-  const output = session.outputMetadata[0];
+  const input = io.inputs[0];
+  const output = io.outputs[0];
   if (!input || !output || !input.isTensor || !output.isTensor) {
     throw new Error(`${where}: expected one tensor input and one tensor output`);
   }
@@ -251,13 +252,10 @@ export class Wd14Models {
 
   private async load(name: string, dir: string): Promise<LoadedModel> {
     const labels = await readSelectedTags(join(dir, LABELS_FILE));
-    const session = await ort.InferenceSession.create(join(dir, MODEL_FILE), {
-      graphOptimizationLevel: 'all',
-      intraOpNumThreads: 1,
-      interOpNumThreads: 1,
-      // onnxruntime's idle threads spin by default: on a small machine they take the cores that
-      // decode the next batch and run the event loop. They sleep instead.
-      extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+    const session = await ModelSession.open(join(dir, MODEL_FILE)).catch((error: Error) => {
+      throw new TailorError(ErrorCode.VALIDATION, `model ${name}: ${error.message}`, {
+        model: name,
+      });
     });
     try {
       const described = describeSession(session, labels, `model ${name}`);
@@ -269,25 +267,25 @@ export class Wd14Models {
   }
 }
 
-/** One batch of prepared images through the model: a row of scores per image. */
+/**
+ * One batch of prepared images (at the start of `pixels`) through the model: a row of scores per
+ * image, and the pixel buffer back for the next batch (it is moved to the model's thread and
+ * returned, never copied).
+ */
 export async function infer(
   model: LoadedModel,
   pixels: Float32Array,
   count: number,
-): Promise<Float32Array[]> {
-  const tensor = new ort.Tensor('float32', pixels, [count, model.size, model.size, 3]);
-  const outputs = await model.session.run({ [model.inputName]: tensor });
-  const output = outputs[model.outputName];
-  if (!output || !(output.data instanceof Float32Array)) {
-    throw new Error(`model ${model.name} returned no float32 ${model.outputName}`);
-  }
-  const width = output.data.length / count;
+): Promise<{ rows: Float32Array[]; pixels: Float32Array }> {
+  const output = await model.session.run(pixels, [count, model.size, model.size, 3]);
+  const { scores } = output;
+  const width = scores.length / count;
   if (width !== model.labels.length) {
     throw new Error(
       `model ${model.name} scored ${width} tags per image; ${LABELS_FILE} lists ${model.labels.length}`,
     );
   }
   const rows: Float32Array[] = [];
-  for (let i = 0; i < count; i++) rows.push(output.data.subarray(i * width, (i + 1) * width));
-  return rows;
+  for (let i = 0; i < count; i++) rows.push(scores.subarray(i * width, (i + 1) * width));
+  return { rows, pixels: output.pixels };
 }

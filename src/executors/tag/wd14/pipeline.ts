@@ -1,6 +1,6 @@
 /**
  * Decoding ahead of inference. Images are decoded and resized by sharp on the libuv thread pool
- * while the model scores the previous batch on onnxruntime's threads: up to `window` decodes are
+ * while the model scores the previous batch in its worker thread: up to `window` decodes are
  * in flight at any time, started in order, so the pool never waits for a whole batch to finish
  * before the next decode starts. The event loop only packs the small resized pixels into the
  * batch tensor (a byte copy of libvips' float32 output).
@@ -51,17 +51,25 @@ export async function* scoreImages<T>(
     const scores = new Map<T, Float32Array>();
     if (readable.length > 0) {
       const rows = model.fixedBatch ?? readable.length;
-      // One tensor reused batch after batch: a fresh one of 8×448² floats costs more in page
-      // faults on first touch (on the event loop) than the model takes to run. Unused rows of a
-      // fixed batch hold stale pixels whose scores are ignored.
-      if (pixels?.length !== rows * pixelsPerImage) {
-        pixels = new Float32Array(rows * pixelsPerImage);
-      }
-      const tensor = pixels;
-      readable.forEach((d, i) => writePixels(d.bgr, tensor, i * pixelsPerImage));
-      // `infer` has resolved before the next batch is packed into the same tensor.
-      const output = await infer(model, tensor, rows);
-      readable.forEach((d, i) => scores.set(d.item, output[i]!));
+      // One tensor reused batch after batch (it travels to the model's thread and back): a fresh
+      // one of 8×448² floats costs more in page faults on first touch, on the event loop, than
+      // the model takes to run. Unused rows of a fixed batch hold stale pixels, scores ignored.
+      let tensor: Float32Array | null = pixels;
+      pixels = null;
+      if (tensor?.length !== rows * pixelsPerImage)
+        tensor = new Float32Array(rows * pixelsPerImage);
+      const filled: Float32Array = tensor;
+      readable.forEach((d, i) => writePixels(d.bgr, filled, i * pixelsPerImage));
+      const output: { rows: Float32Array[]; pixels: Float32Array } = await infer(
+        model,
+        filled,
+        rows,
+      ).catch((error: Error & { pixels?: Float32Array }) => {
+        pixels = error.pixels ?? null;
+        throw error;
+      });
+      pixels = output.pixels;
+      readable.forEach((d, i) => scores.set(d.item, output.rows[i]!));
     }
     yield decoded.map((d): Scored<T> => {
       const row = scores.get(d.item);
