@@ -11,7 +11,8 @@ import sharp, { type Stats } from 'sharp';
  * leaves out tags below the threshold it was sent.
  *
  * Test controls: `shape`, `delayMs` per interrogation, every request recorded, requests whose
- * client went away counted in `aborted`, an unreadable image answered with HTTP 500.
+ * client went away counted in `aborted`, those being answered in `inFlight`, an unreadable image
+ * answered with HTTP 500.
  */
 export type TaggerShape = 'flat' | 'nested';
 
@@ -26,6 +27,8 @@ export const TAGGER_MODELS = ['wd14-vit-v2-git', 'wd-v1-4-moat-tagger.v2'];
 export class FakeWebuiTagger {
   readonly calls: InterrogateCall[] = [];
   aborted = 0;
+  /** Interrogations received and not yet answered. */
+  inFlight = 0;
   shape: TaggerShape;
   delayMs: number;
 
@@ -84,8 +87,10 @@ export class FakeWebuiTagger {
     };
     const image = Buffer.from(body.image, 'base64');
     this.calls.push({ model: body.model, threshold: body.threshold, bytes: image.length });
+    this.inFlight++;
     let gone = false;
     res.once('close', () => {
+      this.inFlight--;
       if (!res.writableFinished) {
         gone = true;
         this.aborted++;

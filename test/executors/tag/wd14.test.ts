@@ -440,6 +440,32 @@ describe('tag with a local WD14 model', () => {
 });
 
 describe('tag refuses configs', () => {
+  test(
+    "a corrupt model file fails the task with the loader's message and is listed with its error",
+    TIMEOUT,
+    async () => {
+      const h = await startTagHarness();
+      try {
+        writeFileSync(join(h.modelsDir, 'wd14', 'fake-tagger', 'model.onnx'), 'not an onnx model');
+        await writeImage(join(h.images, 'c', 'red.png'), RED);
+        const created = await h.tag({ input_dir: join(h.images, 'c') });
+        const { task } = await h.waitDone(created.id);
+        assert.equal(task.status, 'failed');
+        assert.match(task.error_message ?? '', /model fake-tagger/);
+        assert.equal(existsSync(join(h.images, 'c', 'red.txt')), false);
+        const models = await h.server.client.call<{ models: { name: string; error?: string }[] }>(
+          '/api/tag/models',
+          undefined,
+          'GET',
+        );
+        assert.equal(models.models[0]!.name, 'fake-tagger');
+        assert.match(models.models[0]!.error ?? '', /model fake-tagger/);
+      } finally {
+        await h.close();
+      }
+    },
+  );
+
   test('a missing models folder is a 400 that says how to pull one', TIMEOUT, async () => {
     const h = await startTagHarness({ installModel: false });
     try {

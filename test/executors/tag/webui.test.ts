@@ -120,15 +120,16 @@ describe('tag with the WebUI tagger extension', () => {
     'stop aborts the in-flight request; a re-run skips the captions already written',
     TIMEOUT,
     async () => {
-      await fresh({ delayMs: 150 });
+      await fresh({ delayMs: 300 });
       const dir = join(h.images, 's');
       for (let i = 0; i < 12; i++)
         await writeImage(join(dir, `img${String(i).padStart(2, '0')}.png`), RED);
       const created = await h.tag({ input_dir: dir, analyzer: 'webui' });
+      // Stop while a request is being answered: it must be aborted, not awaited.
       await eventually(
-        () => readdirSync(dir).filter((n) => n.endsWith('.txt')).length >= 2,
+        () => readdirSync(dir).filter((n) => n.endsWith('.txt')).length >= 2 && fake.inFlight === 1,
         30_000,
-        'two captions',
+        'two captions and a request in flight',
       );
       await h.server.client.stopTask(created.id);
       const stopped = await h.waitDone(created.id);

@@ -10,6 +10,7 @@
  * The worker answers `{kind:'ready', inputs, outputs}` once the model has loaded, or
  * `{kind:'failed', message}`.
  */
+import { availableParallelism } from 'node:os';
 import { parentPort, workerData } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
 
@@ -34,6 +35,10 @@ const metadata = (list: readonly ort.InferenceSession.ValueMetadata[]) =>
 try {
   const session = await ort.InferenceSession.create(path, {
     graphOptimizationLevel: 'all',
+    // Decoding the next batch runs beside inference on the thread pool: the model takes half the
+    // cores (at least one), not all of them, so neither starves the other or the event loop.
+    intraOpNumThreads: Math.max(1, Math.floor(availableParallelism() / 2)),
+    interOpNumThreads: 1,
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
     // onnxruntime's idle threads spin by default: on a small machine they would take the cores
     // that decode the next batch and run the event loop.
