@@ -90,9 +90,21 @@ export async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** Write under a temporary name in the same folder, then rename over the target. */
-export async function writeAtomically(path: string, data: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+/**
+ * Write under a temporary name in the same folder, then rename over the target. `folders` (the
+ * folders this run already created) saves a mkdir per caption: file-system calls share the thread
+ * pool with image decoding.
+ */
+export async function writeAtomically(
+  path: string,
+  data: string,
+  folders?: Set<string>,
+): Promise<void> {
+  const folder = dirname(path);
+  if (!folders?.has(folder)) {
+    await mkdir(folder, { recursive: true });
+    folders?.add(folder);
+  }
   const temporary = `${path}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     await writeFile(temporary, data);

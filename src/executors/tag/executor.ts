@@ -124,6 +124,8 @@ export class TagRun {
   private output: string | null = null;
   private inputs: { given: string; path: string }[] = [];
   private csv: CsvCaptions | null = null;
+  /** Caption folders that exist by now. */
+  private readonly folders = new Set<string>();
 
   constructor(
     private readonly ctx: ExecutorContext<TagConfig>,
@@ -280,8 +282,9 @@ export class TagRun {
       await writeAtomically(
         target.target,
         `${JSON.stringify(this.jsonOf(target, selection), null, 2)}\n`,
+        this.folders,
       );
-    } else await writeAtomically(target.target, `${selection.caption}\n`);
+    } else await writeAtomically(target.target, `${selection.caption}\n`, this.folders);
     this.tagged++;
     this.done++;
     this.report(displayPath(target.image));
