@@ -1,5 +1,5 @@
 /**
- * `npm run bench -- <scenario> [flags]`: scheduler | peer | store | api | ws. Each prints a table and,
+ * `npm run bench -- <scenario> [flags]`: scheduler | peer | store | api | ws | tag. Each prints a table and,
  * as its last line, one JSON object (see bench/README.md).
  */
 import { Flags } from './lib/args.js';
@@ -11,6 +11,7 @@ const scenarios: Record<string, (flags: Flags) => Promise<void>> = {
   api: async (flags) => (await import('./scenarios/api.js')).apiScenario(flags),
   ws: async (flags) => (await import('./scenarios/ws.js')).wsScenario(flags),
   store: async (flags) => (await import('./scenarios/store.js')).storeScenario(flags),
+  tag: async (flags) => (await import('./scenarios/tag.js')).tagScenario(flags),
 };
 
 const [name, ...rest] = process.argv.slice(2);
