@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { buildProgram } from '../../src/cli/program.js';
 import { builtInModules } from '../../src/executors/index.js';
 import { runModuleStorageConformance } from '../store/module-conformance.js';
 import { startTestServer, waitForStatus, type TestServer } from '../helpers/server.js';
@@ -78,4 +79,27 @@ runModuleStorageConformance('checksum', checksumStorage, (it) => {
     const again = await reopen();
     assert.deepEqual(await again.list(), [{ task_id: 't1', files: 3, digest: 'abc' }]);
   });
+});
+
+test('its CLI command and its setting appear in `tailor --help` and `tailor serve --help`', () => {
+  const program = buildProgram([...builtInModules, checksumModule]);
+  const checksum = program.commands.find((command) => command.name() === 'checksum');
+  assert.ok(checksum, 'tailor checksum');
+  assert.match(checksum.helpInformation(), /--watch/);
+  const serve = program.commands.find((command) => command.name() === 'serve');
+  assert.ok(serve);
+  const help = serve.helpInformation();
+  assert.match(help, /--checksum-algorithm <value>/);
+  assert.match(help, /CHECKSUM_ALGORITHM/);
+  assert.match(help, /default sha256/);
+  // Without the module, neither exists: nothing else names them.
+  const bare = buildProgram(builtInModules);
+  assert.equal(
+    bare.commands.find((command) => command.name() === 'checksum'),
+    undefined,
+  );
+  assert.doesNotMatch(
+    bare.commands.find((command) => command.name() === 'serve')!.helpInformation(),
+    /CHECKSUM_ALGORITHM/,
+  );
 });
