@@ -53,6 +53,8 @@ export interface CrawlEnvironment {
 
 /** The task's `result` (a type alias so it stays assignable to a JSON value). */
 export type CrawlResult = {
+  /** One line for the task's final message. */
+  summary: string;
   /** Artworks taken from the listing and looked at. */
   found: number;
   /** Artworks saved by this run or found complete on disk. */
@@ -481,6 +483,7 @@ export class Crawl {
 
   private result(): CrawlResult {
     return {
+      summary: this.summary(),
       ...this.counts,
       requests: this.client.requests,
       output_dir: this.dir,

@@ -60,6 +60,8 @@ export type GeneratedImage = {
 
 /** The task's `result` (type aliases, not interfaces, so they stay assignable to JSON values). */
 export type GenerateResult = {
+  /** One line for the task's final message. */
+  summary: string;
   images: GeneratedImage[];
   count: number;
   loops_completed: number;
@@ -334,6 +336,7 @@ class Generation {
 
   private result(): GenerateResult {
     return {
+      summary: `${this.saved.length} image(s) from ${this.loopsCompleted} loop(s)`,
       images: this.saved,
       count: this.saved.length,
       loops_completed: this.loopsCompleted,

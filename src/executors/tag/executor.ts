@@ -44,6 +44,8 @@ export interface TagServices {
 
 /** The task's `result` (a type alias so it stays assignable to a JSON value). */
 export type TagResult = {
+  /** One line for the task's final message. */
+  summary: string;
   images: number;
   tagged: number;
   skipped_existing: number;
@@ -333,6 +335,7 @@ export class TagRun {
 
   private result(): TagResult {
     return {
+      summary: this.summary(),
       images: this.images,
       tagged: this.tagged,
       skipped_existing: this.skipped,

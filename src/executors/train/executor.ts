@@ -67,6 +67,8 @@ export interface TrainedLora extends SavedFile {
 }
 
 export interface TrainResult {
+  /** One line for the task's final message (set when the training completed). */
+  summary?: string;
   output_dir: string;
   output_name: string;
   model_family: string;
@@ -212,7 +214,8 @@ export async function runTraining(
   }
   const lossText =
     result.final_loss === null ? '' : `, final loss ${formatLoss(result.final_loss)}`;
-  ctx.progress(100, `trained ${outputName}: ${result.loras.length} file(s)${lossText}`);
+  result.summary = `trained ${outputName}: ${result.loras.length} file(s)${lossText}`;
+  ctx.progress(100, result.summary);
   return toJson(result);
 }
 
