@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { builtInModules } from '../../src/executors/index.js';
 import { startTestServer, waitForStatus, type TestServer } from '../helpers/server.js';
 import {
   assertEnvelope,
@@ -17,8 +18,12 @@ describe('each limit gives a clear error', () => {
   let s: TestServer;
   before(async () => {
     // Default body limit (1 MiB); small WebSocket limits so the test stays quick.
+    // The built-in modules too (generate's configs API has limits of its own).
     s = await startTestServer({
-      server: { hubLimits: { maxMessagesPerSecond: 50, maxSubscriptions: 3 } },
+      server: {
+        hubLimits: { maxMessagesPerSecond: 50, maxSubscriptions: 3 },
+        modules: builtInModules,
+      },
     });
   });
   after(() => s.dispose());
