@@ -5,6 +5,7 @@ import hotPath from './0004_hot_path.js';
 import inlineEvents from './0005_inline_events.js';
 import quietLanes from './0006_quiet_lanes.js';
 import finishMessage from './0007_finish_message.js';
+import handOffRestated from './0008_hand_off_restated.js';
 
 /** Numbered, append-only, the same versions as the SQLite store. A released migration is never edited. */
 export const MIGRATIONS: readonly { version: number; name: string; sql: string }[] = [
@@ -21,4 +22,6 @@ export const MIGRATIONS: readonly { version: number; name: string; sql: string }
   // PostgreSQL only (the hand-off writes a finished task's final message); SQLite needs no
   // migration for that, its finish is a plain UPDATE.
   { version: 7, name: 'finish_message', sql: finishMessage },
+  // PostgreSQL only: the hand-off of migrations 4–7 restated whole, as the one source to read.
+  { version: 8, name: 'hand_off_restated', sql: handOffRestated },
 ];

@@ -13,9 +13,9 @@ interface HandOffRow extends TaskRow {
 
 /**
  * Fenced finishes, then a claim of the head of every requested lane that has no running task,
- * each claimed attempt with its first log line — one call of `tailor_finish_and_claim`
- * (migrations 4–7), so one round trip and one commit. Finishes that lost their fence change
- * nothing.
+ * each claimed attempt with its first log line — one call of `tailor_finish_and_claim` (its one
+ * current source: migration 8, `0008_hand_off_restated.ts`), so one round trip and one commit.
+ * Finishes that lost their fence change nothing.
  */
 export async function finishAndClaim(
   db: PgDb,
