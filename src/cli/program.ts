@@ -23,6 +23,7 @@ import { checkModules, moduleSettings, startServer, VERSION } from '../server.js
 import { formatTask, formatTaskTable } from './format.js';
 import { resolveServerTarget } from './target.js';
 import { EXIT, exitCodeOf, formatLogLine, watchTask, type WatchEnd } from './watch.js';
+import { integerArg as integer } from '../executors/cli-args.js';
 
 /** A mistake in how the command was called: exit code 2, like commander's own usage errors. */
 export class UsageError extends Error {
@@ -61,12 +62,6 @@ export function buildProgram(modules: readonly ExecutorModule[]): Command {
     .exitOverride((error: CommanderError) => {
       process.exit(error.exitCode === 0 ? 0 : EXIT.usage);
     });
-
-  const integer = (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
-    return n;
-  };
 
   const serve = program
     .command('serve')

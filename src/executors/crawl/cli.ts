@@ -14,6 +14,7 @@ import {
   TAG_MATCHES,
   UGOIRA_OUTPUTS,
 } from './schema.js';
+import { integerArg as integer, numberArg as number } from '../cli-args.js';
 
 interface CommonOptions {
   limit?: number;
@@ -30,16 +31,6 @@ interface CommonOptions {
   watch?: boolean;
 }
 
-const integer = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
-  return n;
-};
-const number = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
-  return n;
-};
 const oneOf =
   (values: readonly string[]) =>
   (value: string): string => {

@@ -7,6 +7,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { TailorClient } from '../../client/index.js';
 import { isTaskId } from '../../domain/task.js';
 import type { CliContext } from '../module.js';
+import { integerArg as integer, numberArg as number } from '../cli-args.js';
 
 interface PublicConfig {
   id: string;
@@ -24,17 +25,6 @@ interface ConfigList {
   configs: PublicConfig[];
   pagination: { page: number; page_size: number; total: number };
 }
-
-const integer = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
-  return n;
-};
-const number = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
-  return n;
-};
 
 /** JSON given inline or as `@file.json`. */
 function jsonObject(text: string, option: string): Record<string, unknown> {

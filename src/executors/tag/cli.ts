@@ -5,21 +5,12 @@
  */
 import { resolve } from 'node:path';
 import { SingleBar } from 'cli-progress';
-import { InvalidArgumentError, Option, type Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type { CliContext } from '../module.js';
 import { DEFAULT_HF_ENDPOINT, pullModel } from './pull.js';
 import { SAVE_TYPES } from './schema.js';
+import { integerArg as integer, numberArg as number } from '../cli-args.js';
 
-const number = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
-  return n;
-};
-const integer = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
-  return n;
-};
 const list = (value: string, previous: string[] = []): string[] => [
   ...previous,
   ...value

@@ -7,17 +7,8 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { Task } from '../../client/index.js';
 import type { CliContext } from '../module.js';
 import { MODEL_FAMILIES } from './config-schema.js';
+import { integerArg as integer, numberArg as number } from '../cli-args.js';
 
-const integer = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
-  return n;
-};
-const number = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError('must be a number');
-  return n;
-};
 const family = (value: string): string => {
   if (!(MODEL_FAMILIES as readonly string[]).includes(value))
     throw new InvalidArgumentError(`must be one of ${MODEL_FAMILIES.join(', ')}`);

@@ -3,6 +3,7 @@
  * model, in output order. Category 9 is a rating class, 4 a character, anything else general.
  */
 import { readFile } from 'node:fs/promises';
+import { parseCsv } from '../csv.js';
 import type { Prediction, TagCategory } from '../labels.js';
 
 export interface Label {
@@ -13,39 +14,15 @@ export interface Label {
 export const RATING_CATEGORY = 9;
 export const CHARACTER_CATEGORY = 4;
 
-/** RFC 4180 fields of one line (names such as `"foo,bar"` may be quoted). */
-function csvFields(line: string): string[] {
-  const fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
-    if (quoted) {
-      if (c === '"' && line[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      fields.push(field);
-      field = '';
-    } else field += c;
-  }
-  fields.push(field);
-  return fields;
-}
-
 export function parseSelectedTags(text: string, source = 'selected_tags.csv'): Label[] {
-  const lines = text.split(/\r?\n/).filter((line) => line.trim() !== '');
-  const header = csvFields(lines[0] ?? '').map((h) => h.trim());
+  const rows = parseCsv(text).filter((row) => row.some((field) => field.trim() !== ''));
+  const header = (rows[0] ?? []).map((h) => h.trim());
   const nameAt = header.indexOf('name');
   const categoryAt = header.indexOf('category');
   if (nameAt < 0 || categoryAt < 0) {
     throw new Error(`${source}: the header must name the columns "name" and "category"`);
   }
-  return lines.slice(1).map((line, index) => {
-    const fields = csvFields(line);
+  return rows.slice(1).map((fields, index) => {
     const name = fields[nameAt];
     const category = Number(fields[categoryAt]);
     if (!name || !Number.isInteger(category)) {
