@@ -14,18 +14,29 @@ describe('task rows', () => {
     );
   });
 
-  test('a terminal task never shows its last progress line: the error, or else its status', () => {
+  test("a finished task shows its error, else the server's final message, else its status", () => {
     assert.deepEqual(
-      visibleMessage({ status: 'cancelled', message: 'sampling 3/20', error_message: null }),
-      { kind: 'status' },
+      visibleMessage({
+        status: 'cancelled',
+        message: 'stopped by user at sampling 3/20',
+        error_message: null,
+      }),
+      { kind: 'progress', text: 'stopped by user at sampling 3/20' },
     );
+    assert.deepEqual(visibleMessage({ status: 'cancelled', message: '', error_message: null }), {
+      kind: 'status',
+    });
     assert.deepEqual(
       visibleMessage({ status: 'failed', message: 'sampling 3/20', error_message: 'WebUI down' }),
       { kind: 'error', text: 'WebUI down' },
     );
     assert.deepEqual(
-      visibleMessage({ status: 'completed', message: 'saved 4 images', error_message: null }),
-      { kind: 'status' },
+      visibleMessage({
+        status: 'completed',
+        message: '4 image(s) from 1 loop(s)',
+        error_message: null,
+      }),
+      { kind: 'progress', text: '4 image(s) from 1 loop(s)' },
     );
   });
 });

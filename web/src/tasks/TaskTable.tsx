@@ -120,19 +120,19 @@ export function TaskTable({
     {
       key: 'created',
       title: 'tasks.col.created',
-      width: 170,
+      width: 190,
       render: (task) => formatTime(task.created_at),
     },
     {
       key: 'started',
       title: 'tasks.col.started',
-      width: 170,
+      width: 190,
       render: (task) => formatTime(task.started_at),
     },
     {
       key: 'completed',
       title: 'tasks.col.completed',
-      width: 170,
+      width: 190,
       render: (task) => formatTime(task.completed_at),
     },
     {
