@@ -1,13 +1,14 @@
 /**
  * The executor module contract: everything one task type brings, declared in its own folder.
  *
- *   export default defineExecutorModule({
+ *   export const crawlModule = defineExecutorModule({
  *     type: 'crawl',
  *     description: 'Download Pixiv artworks with their metadata',
  *     schema: CrawlConfigSchema,                // validates `config` at creation (400 naming the field)
  *     settings: { pixivCookie: { env: 'PIXIV_COOKIE', secret: true, description: '…' } },
  *     storage: { migrations: { sqlite: [...], postgres: [...] }, open: (sql) => new CrawlStore(sql) },
- *     executor: (ctx) => ({ precheck, run }),   // ctx: settings, storage, paths, http, logger
+ *     available: (settings) => null,            // or why this node cannot run the type
+ *     executor: (ctx) => ({ prepare, precheck, run }), // ctx: settings, storage, paths, http, tasks
  *     routes: (ctx) => async (app) => { app.post('/api/crawl/create', …) },
  *     cli: (program, cli) => { program.command('crawl') … },
  *   });
