@@ -164,8 +164,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const plugins: ((app: FastifyInstance) => Promise<void>)[] = [];
     const unavailable = new Set<string>();
     for (const module of modules) {
-      const ctx = await moduleContext(module, { config, store, http, logger, tasks });
-      const reason = module.available?.(ctx.settings) ?? null;
+      const { ctx, reason } = await moduleContext(module, { config, store, http, logger, tasks });
       if (reason !== null) unavailable.add(module.type);
       registry.register({
         type: module.type,
@@ -235,7 +234,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
-/** A module's settings, storage (migrated) and the services its parts are built from. */
+/**
+ * A module's settings, storage (migrated) and the services its parts are built from, and whether
+ * this node can run it (its `available` check, asked once).
+ */
 async function moduleContext(
   module: ExecutorModule,
   deps: {
@@ -245,7 +247,11 @@ async function moduleContext(
     logger: Logger;
     tasks: TaskService;
   },
-): Promise<ModuleContext<Readonly<Record<string, string | null>>, unknown>> {
+): Promise<{
+  ctx: ModuleContext<Readonly<Record<string, string | null>>, unknown>;
+  /** Why this node cannot run the type (its `available` check), or null. */
+  reason: string | null;
+}> {
   const { config } = deps;
   const settings = Object.fromEntries(
     Object.entries(module.settings).map(([key, spec]) => [
@@ -259,7 +265,8 @@ async function moduleContext(
     await sql.migrate(module.type, module.storage.migrations[sql.dialect]);
     storage = module.storage.open(sql);
   }
-  return {
+  const reason = module.available?.(settings) ?? null;
+  const ctx = {
     settings,
     storage,
     dataDir: config.dataDir,
@@ -269,10 +276,10 @@ async function moduleContext(
     http: deps.http,
     logger: deps.logger.child({ module: module.type }),
     runsHere:
-      (config.executors === null || config.executors.includes(module.type)) &&
-      (module.available?.(settings) ?? null) === null,
+      (config.executors === null || config.executors.includes(module.type)) && reason === null,
     tasks: deps.tasks,
   };
+  return { ctx, reason };
 }
 
 /** What `/api/task-types` may show of a module's settings: never a secret's value. */
