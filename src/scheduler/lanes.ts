@@ -16,7 +16,7 @@
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ErrorCode, TailorError } from '../domain/errors.js';
-import { type JsonObject } from '../domain/task.js';
+import type { JsonObject } from '../domain/task.js';
 import type { ClaimedTask, Finish, Owner, Release, Store } from '../store/store.js';
 import type { TaskEvents } from './events.js';
 import type { HttpClient } from './executor.js';
